@@ -1,0 +1,108 @@
+"""The gateway's one exception tree. Each class carries its protocol consequence as data.
+
+    B2BError                         http 500, cXML 500, not retryable by us
+    ├── InputError                   the sender's document is at fault: http 400, cXML 400
+    │   ├── MalformedDocument        not well-formed, unsafe (entities), or the wrong root
+    │   ├── InvalidDocument          well-formed but a required value is missing or impossible
+    │   ├── UnknownPartner           no partner profile matches the document's identity
+    │   └── PayloadTooLarge          http 413, cXML 413, rejected before parsing
+    ├── AuthenticationFailed         http 401, cXML 401: wrong or missing shared secret
+    ├── ConfigurationError           a settings or partner file is wrong (file, field, allowed)
+    ├── MappingError                 a document cannot be shaped for its partner
+    ├── X12Error                     an interchange cannot be read (envelope, counts, syntax)
+    ├── TransportError               a send failed and a retry may help (refused, timeout)
+    │   └── PermanentTransportError  a retry will not help (auth refused, host key mismatch)
+    │       └── HostKeyMismatch      the server's key is not the one pinned in the profile
+    └── StoreUnavailable             http 500, cXML 500: the database is down, Coupa retries
+
+Handlers turn any of them into the answer for their protocol: `api` reads `http_status` and
+`cxml_status`; the worker reads `retryable` to choose between a retry and a failure.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class B2BError(Exception):
+    """Base of every error the gateway raises on purpose.
+
+    >>> InvalidDocument("OrderRequestHeader@orderID is missing").cxml_status
+    (400, 'Bad Request')
+    """
+
+    http_status: ClassVar[int] = 500
+    cxml_status: ClassVar[tuple[int, str]] = (500, "Internal Server Error")
+    retryable: ClassVar[bool] = False
+
+    @property
+    def reason(self) -> str:
+        """The human-readable reason stored with the rejection and sent back to the sender."""
+        return str(self) or type(self).__name__
+
+
+class InputError(B2BError):
+    """The sender's document is at fault; resending it unchanged cannot succeed."""
+
+    http_status = 400
+    cxml_status = (400, "Bad Request")
+
+
+class MalformedDocument(InputError):
+    """Not well-formed XML, an unsafe construct (entity declarations), or the wrong root."""
+
+
+class InvalidDocument(InputError):
+    """Well-formed, but a required value is missing or impossible; the message names it."""
+
+
+class UnknownPartner(InputError):
+    """No partner profile matches the identity the document names."""
+
+
+class PayloadTooLarge(InputError):
+    """The body is over the configured limit; it was not parsed."""
+
+    http_status = 413
+    cxml_status = (413, "Request Entity Too Large")
+
+
+class AuthenticationFailed(B2BError):
+    """The sender's credential is missing or wrong."""
+
+    http_status = 401
+    cxml_status = (401, "Unauthorized")
+
+
+class ConfigurationError(B2BError):
+    """A settings value or partner profile is wrong; the message names file, field and allowed."""
+
+
+class MappingError(B2BError):
+    """A canonical document cannot be shaped into X12 for its partner."""
+
+
+class X12Error(B2BError):
+    """An interchange cannot be read: bad ISA, mismatched counts or control numbers, syntax."""
+
+
+class TransportError(B2BError):
+    """A send failed in a way a later retry may fix (connection refused, timeout, reset)."""
+
+    retryable = True
+
+
+class PermanentTransportError(TransportError):
+    """A send failed in a way a retry will not fix (authentication refused, bad path)."""
+
+    retryable = False
+
+
+class HostKeyMismatch(PermanentTransportError):
+    """The server presented a host key other than the one pinned in the partner profile."""
+
+
+class StoreUnavailable(B2BError):
+    """The database cannot be reached or refused the write; nothing was half-stored."""
+
+    retryable = True

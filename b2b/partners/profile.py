@@ -1,0 +1,148 @@
+"""The partner profile schema: one TOML file per partner in `partners/`.
+
+Unknown keys and impossible values are refused at load time; see `registry.load_profile`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from b2b.documents import ProductIdKind
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Envelope(_Strict):
+    """ISA/GS identities and delimiters for one partner."""
+
+    sender_qualifier: Annotated[str, Field(min_length=2, max_length=2)] = "ZZ"
+    sender_id: Annotated[str, Field(min_length=1, max_length=15)]
+    receiver_qualifier: Annotated[str, Field(min_length=2, max_length=2)] = "ZZ"
+    receiver_id: Annotated[str, Field(min_length=1, max_length=15)]
+    application_sender_code: Annotated[str, Field(min_length=2, max_length=15)] | None = None
+    application_receiver_code: Annotated[str, Field(min_length=2, max_length=15)] | None = None
+    usage_indicator: Literal["P", "T"] = "P"
+    element_separator: Annotated[str, Field(min_length=1, max_length=1)] = "*"
+    segment_terminator: Annotated[str, Field(min_length=1, max_length=1)] = "~"
+    component_separator: Annotated[str, Field(min_length=1, max_length=1)] = ">"
+    repetition_separator: Annotated[str, Field(min_length=1, max_length=1)] = "^"
+    segment_suffix: Literal["", "\n", "\r\n"] = "\n"
+    acknowledgment_requested: bool = True
+
+    @model_validator(mode="after")
+    def _delimiters_distinct(self) -> Envelope:
+        used = [
+            self.element_separator,
+            self.segment_terminator,
+            self.component_separator,
+            self.repetition_separator,
+        ]
+        if len(set(used)) != len(used):
+            raise ValueError(f"delimiters must be four distinct characters, got {used}")
+        if any(ch.isalnum() or ch == " " for ch in used):
+            raise ValueError(f"delimiters must not be letters, digits or spaces, got {used}")
+        return self
+
+    @property
+    def gs_sender(self) -> str:
+        """GS02: the application sender code, defaulting to the ISA sender ID."""
+        return self.application_sender_code or self.sender_id
+
+    @property
+    def gs_receiver(self) -> str:
+        """GS03: the application receiver code, defaulting to the ISA receiver ID."""
+        return self.application_receiver_code or self.receiver_id
+
+
+class X12Settings(_Strict):
+    """How this partner wants its X12: version, map, envelope and code translations."""
+
+    version: Literal["004010", "005010"] = "004010"
+    purchase_order_map: str = "850"
+    envelope: Envelope
+    product_id_qualifiers: tuple[ProductIdKind, ...] = (
+        ProductIdKind.VENDOR_PART,
+        ProductIdKind.BUYER_PART,
+        ProductIdKind.UPC,
+        ProductIdKind.MANUFACTURER_PART,
+    )
+    uom: dict[str, str] = Field(default_factory=dict)
+    uom_default: str | None = None
+
+    @field_validator("uom")
+    @classmethod
+    def _uom_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in value.items() if not (1 <= len(v) <= 2 and v.isalnum())}
+        if bad:
+            raise ValueError(f"X12 unit codes are 2 letters or digits (355), got {bad}")
+        return value
+
+
+class SftpTransport(_Strict):
+    """Deliver by SFTP: key authentication, pinned host key, upload then rename."""
+
+    kind: Literal["sftp"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    username: str
+    private_key: str  # path relative to the certs folder, or absolute
+    private_key_passphrase_env: str | None = None
+    host_key: str  # one known_hosts style line: "ssh-ed25519 AAAA..."
+    remote_dir: str = "."
+    temporary_suffix: str = ".part"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
+class DirectoryTransport(_Strict):
+    """Deliver into a local folder (the example partner; a mounted share)."""
+
+    kind: Literal["directory"]
+    path: str
+    temporary_suffix: str = ".part"
+
+
+Transport = Annotated[SftpTransport | DirectoryTransport, Field(discriminator="kind")]
+
+
+class Retry(_Strict):
+    """Retry schedule for failed sends: exponential backoff capped, then the message fails."""
+
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    initial_backoff_seconds: Annotated[float, Field(gt=0)] = 30.0
+    max_backoff_seconds: Annotated[float, Field(gt=0)] = 3600.0
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return float(
+            min(self.max_backoff_seconds, self.initial_backoff_seconds * 2 ** (attempt - 1))
+        )
+
+
+class CoupaIdentity(_Strict):
+    """How documents from Coupa name this supplier."""
+
+    identities: tuple[str, ...] = ()  # cXML To credentials as "domain:identity"
+    supplier_numbers: tuple[str, ...] = ()  # Coupa XML supplier/number
+
+    @field_validator("identities")
+    @classmethod
+    def _domain_identity(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if ":" not in v]
+        if bad:
+            raise ValueError(f"identities are 'domain:identity' (e.g. 'DUNS:123456789'), got {bad}")
+        return value
+
+
+class PartnerProfile(_Strict):
+    """One trading partner. The file name (without .toml) must equal `id`."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    name: str
+    coupa: CoupaIdentity
+    x12: X12Settings
+    transport: Transport
+    retry: Retry = Retry()

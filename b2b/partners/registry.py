@@ -1,0 +1,113 @@
+"""Load and look up partner profiles.
+
+>>> registry = load_partners(Path("partners"))
+>>> registry.route(received.recipients).id
+'acme'
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from b2b.documents import Credential
+from b2b.errors import ConfigurationError, UnknownPartner
+from b2b.partners.profile import PartnerProfile
+
+SUPPLIER_NUMBER_DOMAIN = "supplier-number"
+
+
+def load_profile(path: Path) -> PartnerProfile:
+    """Read one profile file; a wrong one raises ConfigurationError naming file and field."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+    try:
+        profile = PartnerProfile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(path, exc)) from exc
+    if profile.id != path.stem:
+        raise ConfigurationError(
+            f"{path}: id: {profile.id!r} must equal the file name {path.stem!r}"
+        )
+    return profile
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        message = err["msg"]
+        allowed = (err.get("ctx") or {}).get("expected")
+        if allowed:
+            message = f"{message} (allowed: {allowed})"
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        lines.append(f"{path}: {where}: {message}")
+    return "\n".join(lines)
+
+
+class PartnerRegistry:
+    """The loaded partners, indexed by every identity that routes to them."""
+
+    def __init__(self, profiles: Iterable[PartnerProfile]) -> None:
+        self._by_id: dict[str, PartnerProfile] = {}
+        self._by_identity: dict[tuple[str, str], PartnerProfile] = {}
+        for profile in profiles:
+            self._add(profile)
+
+    def _add(self, profile: PartnerProfile) -> None:
+        if profile.id in self._by_id:
+            raise ConfigurationError(f"partner id {profile.id!r} is defined twice")
+        self._by_id[profile.id] = profile
+        keys = [_key(*i.split(":", 1)) for i in profile.coupa.identities]
+        keys += [_key(SUPPLIER_NUMBER_DOMAIN, n) for n in profile.coupa.supplier_numbers]
+        for key in keys:
+            other = self._by_identity.setdefault(key, profile)
+            if other is not profile:
+                raise ConfigurationError(
+                    f"identity {key[0]}:{key[1]} routes to both {other.id!r} and {profile.id!r}"
+                )
+
+    def __iter__(self) -> Iterator[PartnerProfile]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, partner_id: str) -> PartnerProfile:
+        """The profile with `partner_id`; KeyError if there is none."""
+        return self._by_id[partner_id]
+
+    def route(self, recipients: Iterable[Credential]) -> PartnerProfile:
+        """The partner named by the first recipient that matches, else UnknownPartner."""
+        names = []
+        for credential in recipients:
+            found = self._by_identity.get(_key(credential.domain, credential.identity))
+            if found is not None:
+                return found
+            names.append(str(credential))
+        named = ", ".join(names) or "no recipient identity"
+        raise UnknownPartner(f"no trading partner is configured for {named}")
+
+
+def _key(domain: str, identity: str) -> tuple[str, str]:
+    # cXML credential domains are case-insensitive in practice (DUNS, duns); identities are not.
+    return (domain.strip().lower(), identity.strip())
+
+
+def load_partners(folder: Path) -> PartnerRegistry:
+    """Load every `*.toml` in `folder`; all errors of all files are reported together."""
+    profiles, errors = [], []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            profiles.append(load_profile(path))
+        except ConfigurationError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ConfigurationError("\n".join(errors))
+    return PartnerRegistry(profiles)
