@@ -1,0 +1,134 @@
+"""The FastAPI application: thin routes over the engine.
+
+>>> app = create_app(load_settings())
+$ uvicorn --factory b2b.api.app:app_from_environment
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
+
+from b2b import engine
+from b2b.api.views import message_json, rejection_json
+from b2b.config import Settings, load_settings
+from b2b.documents import SourceFormat
+from b2b.engine import Answer, Gateway, open_gateway
+from b2b.errors import PayloadTooLarge
+from b2b.store import find_messages, find_rejections, get_message, utcnow
+from b2b.worker import start_worker_thread
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The gateway's HTTP application; the gateway opens when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway = open_gateway(settings)
+        app.state.gateway = gateway
+        stop = threading.Event()
+        worker = start_worker_thread(gateway, stop) if settings.embedded_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            gateway.wake.set()
+            if worker is not None:
+                worker.join(timeout=30)
+            gateway.close()
+
+    app = FastAPI(title="b2b gateway", version="0.1.0", lifespan=lifespan)
+    _routes(app, settings)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory`: settings from the environment."""
+    return create_app(load_settings())
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+async def _body(request: Request, gateway: Gateway, source: SourceFormat) -> bytes | Answer:
+    """The request body, or the 413 answer once it passes the limit (nothing parsed)."""
+    limit = gateway.settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    chunks, size = [], 0
+    if not (declared.isdigit() and int(declared) > limit):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+        else:
+            return b"".join(chunks)
+    head = b"".join(chunks)
+    error = PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    return await engine.reject(gateway, source, head, error, now=utcnow(), keep_bytes=65536)
+
+
+def _response(answer: Answer) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
+
+
+def _routes(app: FastAPI, settings: Settings) -> None:
+    @app.post("/coupa/cxml", summary="Receive a cXML OrderRequest from Coupa")
+    async def coupa_cxml(request: Request) -> Response:
+        gateway = _gateway(request)
+        body = await _body(request, gateway, SourceFormat.CXML)
+        if isinstance(body, Answer):
+            return _response(body)
+        return _response(await engine.receive_cxml(gateway, body))
+
+    @app.post("/coupa/orders", summary="Receive Coupa order-header XML")
+    async def coupa_orders(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
+        gateway = _gateway(request)
+        body = await _body(request, gateway, SourceFormat.COUPA_XML)
+        if isinstance(body, Answer):
+            return _response(body)
+        token = authorization.removeprefix("Bearer ").strip() if authorization else None
+        return _response(await engine.receive_coupa_xml(gateway, body, token))
+
+    @app.get("/messages", summary="Where is a PO? Messages and rejections, newest first")
+    def messages(
+        request: Request,
+        po: str | None = None,
+        partner: str | None = None,
+        state: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        gateway = _gateway(request)
+        found = find_messages(
+            engine=gateway.engine, po=po, partner=partner, state=state, limit=limit
+        )
+        refused = (
+            find_rejections(engine=gateway.engine, po=po, limit=limit)
+            if (partner is None and state is None)
+            else []
+        )
+        return {
+            "messages": [message_json(m) for m in found],
+            "rejections": [rejection_json(r) for r in refused],
+        }
+
+    @app.get("/messages/{message_id}", summary="One message with its history")
+    def message(request: Request, message_id: int) -> dict[str, Any]:
+        found = get_message(engine=_gateway(request).engine, message_id=message_id)
+        if found is None:
+            raise HTTPException(404, f"no message {message_id}")
+        return message_json(found)
+
+    @app.get("/health", summary="Liveness and database reachability")
+    def health(request: Request) -> dict[str, Any]:
+        gateway = _gateway(request)
+        find_messages(engine=gateway.engine, limit=1, with_events=False)
+        return {"status": "ok", "partners": len(gateway.partners)}

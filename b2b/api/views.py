@@ -1,0 +1,39 @@
+"""JSON shapes of store views, shared by the HTTP API and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Any
+
+from b2b.store import MessageView, RejectionView
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def message_json(view: MessageView) -> dict[str, Any]:
+    """A message and its events as JSON-ready values."""
+    data: dict[str, Any] = _plain(asdict(view))
+    icn = view.interchange_control_number
+    data["control_numbers"] = {
+        "ISA13": None if icn is None else f"{icn:09d}",
+        "GS06": view.group_control_number,
+        "ST02": view.transaction_control_numbers.split(",")
+        if view.transaction_control_numbers
+        else [],
+    }
+    return data
+
+
+def rejection_json(view: RejectionView) -> dict[str, Any]:
+    """A rejection as JSON-ready values."""
+    data: dict[str, Any] = _plain(asdict(view))
+    return data

@@ -1,0 +1,193 @@
+"""The `b2b` command: serve, worker, partners check, messages list/show.
+
+$ b2b serve                 # HTTP gateway + embedded worker, SQLite by default
+$ b2b messages show --po 4711
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from b2b.api.views import message_json, rejection_json
+from b2b.config import Settings, load_settings
+from b2b.errors import ConfigurationError
+
+app = typer.Typer(
+    help="b2b: Coupa purchase orders to X12 over SFTP/AS2, every message tracked.",
+    no_args_is_help=True,
+)
+partners_app = typer.Typer(help="Trading partner profiles.", no_args_is_help=True)
+messages_app = typer.Typer(help="Where is a PO? Messages and their history.", no_args_is_help=True)
+app.add_typer(partners_app, name="partners")
+app.add_typer(messages_app, name="messages")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (B2B_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (B2B_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="HTTP worker processes.")] = 1,
+) -> None:
+    """Run the HTTP gateway; with B2B_EMBEDDED_WORKER (default) it also sends."""
+    import uvicorn
+
+    settings = _settings()
+    _check(settings)
+    _logging()
+    uvicorn.run(
+        "b2b.api.app:app_from_environment",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run an outbound worker process (map, number, send) until interrupted."""
+    from b2b.engine import open_gateway
+    from b2b.worker import run_worker, worker_name
+
+    _logging()
+    gateway = open_gateway(_settings())
+    stop = threading.Event()
+
+    def _stop(*_: object) -> None:
+        stop.set()
+        gateway.wake.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        run_worker(gateway, name=worker_name(), stop=stop)
+    finally:
+        gateway.close()
+
+
+def _check(settings: Settings) -> None:
+    from b2b.mapping import MapLibrary
+    from b2b.partners import load_partners
+
+    try:
+        registry = load_partners(settings.resolve(settings.partners_dir))
+        MapLibrary.load(settings.resolve(settings.maps_dir))
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for profile in registry:
+        typer.echo(
+            f"ok  {profile.id:<16} {profile.name} "
+            f"(X12 {profile.x12.version}, {profile.transport.kind})"
+        )
+
+
+@partners_app.command("check")
+def partners_check() -> None:
+    """Validate every profile in partners/ and every map in maps/; exit 2 on any error."""
+    _check(_settings())
+
+
+def _engine() -> Any:
+    from b2b.store import open_engine
+
+    return open_engine(_settings().database_url)
+
+
+@messages_app.command("list")
+def messages_list(
+    po: Annotated[str | None, typer.Option(help="PO number.")] = None,
+    partner: Annotated[str | None, typer.Option(help="Partner id.")] = None,
+    state: Annotated[str | None, typer.Option(help="received, queued, sent, failed.")] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+) -> None:
+    """One line per message, newest first."""
+    from b2b.store import find_messages
+
+    for m in find_messages(
+        engine=_engine(), po=po, partner=partner, state=state, limit=limit, with_events=False
+    ):
+        icn = "-" if m.interchange_control_number is None else f"{m.interchange_control_number:09d}"
+        typer.echo(
+            f"{m.id:>6}  {m.updated_at:%Y-%m-%d %H:%M:%S}  {m.state:<8}  "
+            f"{m.partner_id:<12}  PO {m.po_number:<12}  ISA13 {icn}  {m.last_error or ''}"
+        )
+
+
+@messages_app.command("show")
+def messages_show(
+    message_id: Annotated[int | None, typer.Argument(help="Message id.")] = None,
+    po: Annotated[str | None, typer.Option(help="PO number.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Everything about a message (or every message and rejection of a PO), with history."""
+    from b2b.store import find_messages, find_rejections, get_message
+
+    engine = _engine()
+    if message_id is not None:
+        found = get_message(engine=engine, message_id=message_id)
+        views = [] if found is None else [found]
+        refused = []
+    elif po is not None:
+        views = find_messages(engine=engine, po=po)
+        refused = find_rejections(engine=engine, po=po)
+    else:
+        raise typer.BadParameter("give a message id or --po")
+    if not views and not refused:
+        typer.echo("nothing found", err=True)
+        raise typer.Exit(1)
+    data = {
+        "messages": [message_json(v) for v in views],
+        "rejections": [rejection_json(r) for r in refused],
+    }
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for m in data["messages"]:
+        _print_message(m)
+    for r in data["rejections"]:
+        typer.echo(f"rejected {r['received_at']}  {r['error']}: {r['reason']}")
+
+
+def _print_message(m: dict[str, Any]) -> None:
+    cn = m["control_numbers"]
+    typer.echo(
+        f"message {m['id']}  PO {m['po_number']} (v{m['po_version'] or 1}, "
+        f"{m['order_type']})  partner {m['partner_id']}  state {m['state'].upper()}"
+    )
+    typer.echo(f"  document {m['source_format']} {m['document_key']}")
+    typer.echo(
+        f"  X12 {m['transaction_set']}  ISA13 {cn['ISA13'] or '-'}  GS06 "
+        f"{cn['GS06'] or '-'}  ST02 {','.join(cn['ST02']) or '-'}  file {m['filename'] or '-'}"
+    )
+    if m["last_error"]:
+        typer.echo(f"  last error: {m['last_error']}")
+    for e in m["events"]:
+        typer.echo(f"  {e['at']}  {e['state']:<9} {e['detail']}")
+
+
+def main() -> None:
+    """Entry point of the `b2b` script and `python -m b2b`."""
+    app()

@@ -1,0 +1,60 @@
+"""Settings: one typed object, read once (environment and `.env`), passed in.
+
+Every variable is `B2B_<FIELD>`, e.g. `B2B_DATABASE_URL=postgresql+psycopg://...`.
+
+    >>> settings = Settings()
+    >>> settings.database_url
+    'sqlite:///var/b2b.sqlite3'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from b2b.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway. Unknown `B2B_` variables in `.env` are refused."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="B2B_", env_file=".env", extra="forbid", frozen=True
+    )
+
+    database_url: str = "sqlite:///var/b2b.sqlite3"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    partners_dir: Path = Path("partners")
+    maps_dir: Path = Path("maps")
+    certs_dir: Path = Path("certs")
+    data_dir: Path = Path("var")
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    #: cXML Header/Sender/Credential/SharedSecret Coupa must present; None accepts any sender.
+    coupa_shared_secret: SecretStr | None = None
+    #: Bearer token for `POST /coupa/orders` (Coupa XML); None accepts any caller.
+    coupa_api_token: SecretStr | None = None
+    #: The host part of payloadIDs we generate.
+    payload_id_host: str = "b2b.local"
+    #: Run the outbound worker inside `b2b serve` (the embedded default).
+    embedded_worker: bool = True
+    worker_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    lease_seconds: Annotated[float, Field(gt=0)] = 300.0
+
+    def resolve(self, path: Path) -> Path:
+        """`path` as given if absolute, else relative to the working directory."""
+        return path if path.is_absolute() else Path.cwd() / path
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `.env`; a wrong value is a ConfigurationError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"B2B_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"settings: {problems}") from exc

@@ -1,0 +1,108 @@
+"""Opening the database, creating the schema, and translating driver errors in one place.
+
+>>> engine = open_engine("sqlite:///var/b2b.sqlite3")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from b2b.errors import ConfigurationError, StoreUnavailable
+from b2b.store.schema import SCHEMA_VERSION, metadata, schema_version
+
+
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for `url` (sqlite:///path or postgresql+psycopg://...), schema ensured."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(url, parsed.database)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+    else:
+        raise ConfigurationError(
+            f"database_url: unsupported backend {parsed.get_backend_name()!r}"
+            " (allowed: sqlite, postgresql)"
+        )
+    if create:
+        with transaction(engine) as conn:
+            metadata.create_all(conn)
+            _check_version(conn)
+    return engine
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # One writer at a time: take the write lock up front instead of failing on upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _check_version(conn: Connection) -> None:
+    found = conn.execute(select(schema_version.c.version)).scalar()
+    if found is None:
+        conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+    elif found != SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"database schema version {found}, this gateway needs {SCHEMA_VERSION}"
+        )
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction; a database that is down or refuses becomes StoreUnavailable."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except (OperationalError, DBAPIError) as exc:
+        if isinstance(exc, DBAPIError) and not _is_unavailable(exc):
+            raise
+        raise StoreUnavailable(f"database unavailable: {exc.orig or exc}") from exc
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    # Connection loss, lock time-outs and disk errors; integrity errors are programming errors.
+    return isinstance(exc, OperationalError) or exc.connection_invalidated
+
+
+def utcnow() -> dt.datetime:
+    """The current time, UTC, aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes; every time stored here is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """`as_utc` for a value that cannot be None."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,237 @@
+"""Accepting and rejecting inbound documents, durably, before the sender gets its answer.
+
+`accept_documents` stores a batch in one transaction (group commit); `IngestWriter` feeds it
+from many concurrent requests through one writer thread, so each request waits for one fsync
+that it shares with the requests that arrived alongside it.
+
+    >>> writer = IngestWriter(engine); writer.start()
+    >>> accepted = writer.submit(acceptance).result()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Executable
+
+from b2b.documents import ReceivedOrder
+from b2b.errors import B2BError, StoreUnavailable
+from b2b.store.db import transaction
+from b2b.store.schema import documents, message_events, messages, rejections
+from b2b.store.states import MessageState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """An order that passed every check, with the answer the sender will get."""
+
+    received: ReceivedOrder
+    partner_id: str
+    transaction_set: str
+    raw: bytes
+    response_status: int
+    response_body: bytes
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What the store did with an Acceptance; a duplicate carries the first answer."""
+
+    document_id: int
+    message_id: int | None
+    duplicate: bool
+    response_status: int
+    response_body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A refused document: kept with its reason and the answer the sender got."""
+
+    source_format: str
+    raw: bytes
+    reason: str
+    error: str
+    response_status: int
+    response_body: bytes
+    received_at: dt.datetime
+    document_key: str | None = None
+    po_number: str | None = None
+
+
+def accept_documents(*, engine: Engine, items: Sequence[Acceptance]) -> list[Accepted]:
+    """Store `items` in one transaction: document, message and its first event each."""
+    with transaction(engine) as conn:
+        return [_accept_one(conn, item) for item in items]
+
+
+def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
+    order = item.received.order
+    values = {
+        "source_format": item.received.source_format.value,
+        "document_key": item.received.document_key,
+        "partner_id": item.partner_id,
+        "po_number": order.number,
+        "po_version": order.version,
+        "order_type": order.order_type.value,
+        "received_at": item.received_at,
+        "raw": item.raw,
+        "response_status": item.response_status,
+        "response_body": item.response_body,
+    }
+    document_id = conn.execute(_insert_new(conn, values)).scalar()
+    if document_id is None:
+        return _existing(conn, item)
+    message_id = conn.execute(
+        insert(messages)
+        .values(
+            document_id=document_id,
+            partner_id=item.partner_id,
+            po_number=order.number,
+            transaction_set=item.transaction_set,
+            state=MessageState.RECEIVED.value,
+            attempts=0,
+            next_attempt_at=item.received_at,
+            created_at=item.received_at,
+            updated_at=item.received_at,
+        )
+        .returning(messages.c.id)
+    ).scalar_one()
+    detail = f"{item.received.source_format.value} {item.received.document_key}"
+    conn.execute(
+        insert(message_events).values(
+            message_id=message_id, at=item.received_at, state="received", detail=detail
+        )
+    )
+    return Accepted(document_id, message_id, False, item.response_status, item.response_body)
+
+
+def _insert_new(conn: Connection, values: Mapping[str, Any]) -> Executable:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement: Executable = (
+        dialect.insert(documents)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source_format", "document_key"])
+        .returning(documents.c.id)
+    )
+    return statement
+
+
+def _existing(conn: Connection, item: Acceptance) -> Accepted:
+    row = conn.execute(
+        select(documents.c.id, documents.c.response_status, documents.c.response_body).where(
+            documents.c.source_format == item.received.source_format.value,
+            documents.c.document_key == item.received.document_key,
+        )
+    ).one()
+    message_id = conn.execute(
+        select(messages.c.id).where(messages.c.document_id == row.id).limit(1)
+    ).scalar()
+    return Accepted(row.id, message_id, True, row.response_status, bytes(row.response_body))
+
+
+def record_rejection(*, engine: Engine, rejection: Rejection) -> int:
+    """Keep a refused document with its reason; returns the rejection's id."""
+    with transaction(engine) as conn:
+        return int(
+            conn.execute(
+                insert(rejections)
+                .values(
+                    source_format=rejection.source_format,
+                    document_key=rejection.document_key,
+                    po_number=rejection.po_number,
+                    received_at=rejection.received_at,
+                    reason=rejection.reason,
+                    error=rejection.error,
+                    raw=rejection.raw,
+                    response_status=rejection.response_status,
+                    response_body=rejection.response_body,
+                )
+                .returning(rejections.c.id)
+            ).scalar_one()
+        )
+
+
+_Pending = tuple[Acceptance, "Future[Accepted]"]
+
+
+class IngestWriter:
+    """One thread that commits accepted documents in batches (group commit)."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="b2b-ingest", daemon=True)
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish what was submitted, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def submit(self, item: Acceptance) -> Future[Accepted]:
+        """Queue `item`; the future resolves once it is committed (or fails)."""
+        future: Future[Accepted] = Future()
+        self._queue.put((item, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            batch, stopping = self._take_batch()
+            if batch:
+                self._commit(batch)
+            if stopping:
+                return
+
+    def _take_batch(self) -> tuple[list[_Pending], bool]:
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < self._max_batch:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return batch, True
+            batch.append(nxt)
+        return batch, False
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            results = accept_documents(engine=self._engine, items=[item for item, _ in batch])
+        except StoreUnavailable as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        except Exception:
+            log.exception("batch of %d failed; committing one by one", len(batch))
+            self._commit_singly(batch)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)
+
+    def _commit_singly(self, batch: list[_Pending]) -> None:
+        for item, future in batch:
+            try:
+                future.set_result(accept_documents(engine=self._engine, items=[item])[0])
+            except Exception as exc:
+                error = exc if isinstance(exc, B2BError) else StoreUnavailable(str(exc))
+                future.set_exception(error)

@@ -1,0 +1,178 @@
+"""Read-only questions operators ask: where is PO 4711, what happened to message 12?
+
+>>> [m.state for m in find_messages(engine=engine, po="4711")]
+['sent']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, select
+
+from b2b.store.db import as_utc, transaction, utc
+from b2b.store.schema import documents, message_events, messages, rejections
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One step in a message's life."""
+
+    at: dt.datetime
+    state: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A message as an operator sees it."""
+
+    id: int
+    partner_id: str
+    po_number: str
+    po_version: int | None
+    order_type: str
+    document_key: str
+    source_format: str
+    transaction_set: str
+    state: str
+    attempts: int
+    interchange_control_number: int | None
+    group_control_number: int | None
+    transaction_control_numbers: str | None
+    filename: str | None
+    last_error: str | None
+    receipt: str | None
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionView:
+    """A refused document as an operator sees it."""
+
+    id: int
+    source_format: str
+    document_key: str | None
+    po_number: str | None
+    received_at: dt.datetime
+    error: str
+    reason: str
+    response_status: int
+
+
+_COLUMNS = (
+    messages.c.id,
+    messages.c.partner_id,
+    messages.c.po_number,
+    documents.c.po_version,
+    documents.c.order_type,
+    documents.c.document_key,
+    documents.c.source_format,
+    messages.c.transaction_set,
+    messages.c.state,
+    messages.c.attempts,
+    messages.c.interchange_control_number,
+    messages.c.group_control_number,
+    messages.c.transaction_control_numbers,
+    messages.c.filename,
+    messages.c.last_error,
+    messages.c.receipt,
+    messages.c.next_attempt_at,
+    messages.c.created_at,
+    messages.c.updated_at,
+)
+
+
+def find_messages(
+    *,
+    engine: Engine,
+    po: str | None = None,
+    partner: str | None = None,
+    state: str | None = None,
+    limit: int = 100,
+    with_events: bool = True,
+) -> list[MessageView]:
+    """Messages matching every given filter, newest first, each with its events."""
+    query = select(*_COLUMNS).join_from(
+        messages, documents, messages.c.document_id == documents.c.id
+    )
+    if po is not None:
+        query = query.where(messages.c.po_number == po)
+    if partner is not None:
+        query = query.where(messages.c.partner_id == partner)
+    if state is not None:
+        query = query.where(messages.c.state == state)
+    query = query.order_by(messages.c.id.desc()).limit(limit)
+    with transaction(engine) as conn:
+        rows = conn.execute(query).all()
+        events = _events(conn, [r.id for r in rows]) if with_events else {}
+    return [_view(row, events.get(row.id, ())) for row in rows]
+
+
+def get_message(*, engine: Engine, message_id: int) -> MessageView | None:
+    """One message with its events, or None."""
+    query = (
+        select(*_COLUMNS)
+        .join_from(messages, documents, messages.c.document_id == documents.c.id)
+        .where(messages.c.id == message_id)
+    )
+    with transaction(engine) as conn:
+        row = conn.execute(query).first()
+        if row is None:
+            return None
+        return _view(row, _events(conn, [row.id]).get(row.id, ()))
+
+
+def _events(conn: Connection, ids: list[int]) -> dict[int, tuple[Event, ...]]:
+    found: dict[int, list[Event]] = {}
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(
+            message_events.c.message_id,
+            message_events.c.at,
+            message_events.c.state,
+            message_events.c.detail,
+        )
+        .where(message_events.c.message_id.in_(ids))
+        .order_by(message_events.c.id)
+    )
+    for row in rows:
+        found.setdefault(row.message_id, []).append(Event(utc(row.at), row.state, row.detail))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _view(row: Row[*tuple[Any, ...]], events: tuple[Event, ...]) -> MessageView:
+    values = row._asdict()
+    for name in ("next_attempt_at", "created_at", "updated_at"):
+        values[name] = as_utc(values[name])
+    return MessageView(**values, events=events)
+
+
+def find_rejections(
+    *, engine: Engine, po: str | None = None, limit: int = 100
+) -> list[RejectionView]:
+    """Refused documents, newest first, optionally only those naming PO `po`."""
+    r = rejections.c
+    query = select(
+        r.id,
+        r.source_format,
+        r.document_key,
+        r.po_number,
+        r.received_at,
+        r.error,
+        r.reason,
+        r.response_status,
+    )
+    if po is not None:
+        query = query.where(r.po_number == po)
+    with transaction(engine) as conn:
+        rows = conn.execute(query.order_by(r.id.desc()).limit(limit)).all()
+    return [
+        RejectionView(**{**row._asdict(), "received_at": as_utc(row.received_at)}) for row in rows
+    ]

@@ -1,0 +1,245 @@
+"""The outbound queue: claim a due message under a lease, record what happened to it.
+
+A claim is a lease: a worker that dies loses it when `lease_expires_at` passes and another
+worker finishes the job. Every write checks the lease is still ours.
+
+    >>> claim = claim_next(engine=engine, worker="w1", now=utcnow(), lease=LEASE)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from b2b.store.db import transaction
+from b2b.store.schema import control_numbers, documents, message_events, messages
+from b2b.store.states import CLAIMABLE, MessageState
+
+
+class LeaseLost(Exception):
+    """Another worker holds the message now: this worker's lease expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A message a worker holds, with what it needs to map and send it."""
+
+    message_id: int
+    partner_id: str
+    po_number: str
+    attempts: int
+    source_format: str
+    raw: bytes
+    payload: bytes | None
+    filename: str | None
+    interchange_control_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """An interchange built for a control number: the exact bytes to send, ever."""
+
+    payload: bytes
+    filename: str
+    interchange_control_number: int
+    group_control_number: int
+    transaction_control_numbers: tuple[str, ...]
+
+
+def claim_next(
+    *, engine: Engine, worker: str, now: dt.datetime, lease: dt.timedelta
+) -> Claim | None:
+    """Lease the oldest due message to `worker`; None when nothing is due."""
+    with transaction(engine) as conn:
+        row = conn.execute(
+            select(messages.c.id)
+            .where(
+                messages.c.state.in_(CLAIMABLE),
+                messages.c.next_attempt_at <= now,
+                or_(messages.c.lease_expires_at.is_(None), messages.c.lease_expires_at < now),
+            )
+            .order_by(messages.c.next_attempt_at, messages.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
+            return None
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == row.id)
+            .values(lease_owner=worker, lease_expires_at=now + lease)
+        )
+        return _load_claim(conn, row.id)
+
+
+def _load_claim(conn: Connection, message_id: int) -> Claim:
+    m, d = messages.c, documents.c
+    row = conn.execute(
+        select(
+            m.id,
+            m.partner_id,
+            m.po_number,
+            m.attempts,
+            d.source_format,
+            d.raw,
+            m.payload,
+            m.filename,
+            m.interchange_control_number,
+        )
+        .join_from(messages, documents, m.document_id == d.id)
+        .where(m.id == message_id)
+    ).one()
+    return Claim(
+        message_id=row.id,
+        partner_id=row.partner_id,
+        po_number=row.po_number,
+        attempts=row.attempts,
+        source_format=row.source_format,
+        raw=bytes(row.raw),
+        payload=None if row.payload is None else bytes(row.payload),
+        filename=row.filename,
+        interchange_control_number=row.interchange_control_number,
+    )
+
+
+def record_mapped(
+    *,
+    engine: Engine,
+    message_id: int,
+    worker: str,
+    sender: str,
+    receiver: str,
+    build: Callable[[int], Built],
+    now: dt.datetime,
+) -> Built:
+    """Take the next control number for sender/receiver and store the bytes built with it.
+
+    Both happen in one transaction: a control number is used by exactly one stored
+    interchange, and a message gets its bytes once.
+    """
+    with transaction(engine) as conn:
+        number = _next_control_number(conn, sender=sender, receiver=receiver)
+        built = build(number)
+        _update_leased(
+            conn,
+            message_id,
+            worker,
+            state=MessageState.QUEUED.value,
+            payload=built.payload,
+            filename=built.filename,
+            interchange_control_number=built.interchange_control_number,
+            group_control_number=built.group_control_number,
+            transaction_control_numbers=",".join(built.transaction_control_numbers),
+            updated_at=now,
+            extra_where=messages.c.payload.is_(None),
+        )
+        detail = (
+            f"ISA13={built.interchange_control_number:09d} "
+            f"GS06={built.group_control_number} "
+            f"ST02={','.join(built.transaction_control_numbers)} file={built.filename}"
+        )
+        _event(conn, message_id, now, "mapped", detail)
+        _event(conn, message_id, now, MessageState.QUEUED.value, "")
+        return built
+
+
+def _next_control_number(conn: Connection, *, sender: str, receiver: str) -> int:
+    # Create the pair's counter if it is new (concurrent creators do not collide), then take
+    # the next number under the row lock; ISA13 is nine digits, so it wraps to 1 after 999999999.
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(control_numbers)
+        .values(sender=sender, receiver=receiver, last=0)
+        .on_conflict_do_nothing(index_elements=["sender", "receiver"])
+    )
+    key = and_(control_numbers.c.sender == sender, control_numbers.c.receiver == receiver)
+    return int(
+        conn.execute(
+            update(control_numbers)
+            .where(key)
+            .values(last=control_numbers.c.last % 999_999_999 + 1)
+            .returning(control_numbers.c.last)
+        ).scalar_one()
+    )
+
+
+def record_sent(
+    *, engine: Engine, message_id: int, worker: str, receipt: str, now: dt.datetime
+) -> None:
+    """The transport confirmed delivery."""
+    with transaction(engine) as conn:
+        _update_leased(
+            conn,
+            message_id,
+            worker,
+            state=MessageState.SENT.value,
+            attempts=messages.c.attempts + 1,
+            receipt=receipt,
+            last_error=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        _event(conn, message_id, now, MessageState.SENT.value, receipt)
+
+
+def record_failure(
+    *,
+    engine: Engine,
+    message_id: int,
+    worker: str,
+    reason: str,
+    now: dt.datetime,
+    retry_at: dt.datetime | None,
+    attempted: bool,
+) -> None:
+    """A step failed: retry at `retry_at`, or fail for good when it is None.
+
+    `attempted` says whether a send was tried (it counts towards the partner's max attempts).
+    """
+    with transaction(engine) as conn:
+        values: dict[str, object] = {
+            "last_error": reason,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "updated_at": now,
+        }
+        if attempted:
+            values["attempts"] = messages.c.attempts + 1
+        if retry_at is None:
+            values["state"] = MessageState.FAILED.value
+            _update_leased(conn, message_id, worker, **values)
+            _event(conn, message_id, now, MessageState.FAILED.value, reason)
+        else:
+            _update_leased(conn, message_id, worker, next_attempt_at=retry_at, **values)
+            _event(conn, message_id, now, "retry", f"{reason}; next attempt {retry_at.isoformat()}")
+
+
+def release(*, engine: Engine, message_id: int, worker: str) -> None:
+    """Give a claimed message back untouched (the worker is stopping)."""
+    with transaction(engine) as conn:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.lease_owner == worker)
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+
+
+def _update_leased(
+    conn: Connection, message_id: int, worker: str, *, extra_where: object = None, **values: object
+) -> None:
+    query = update(messages).where(messages.c.id == message_id, messages.c.lease_owner == worker)
+    if extra_where is not None:
+        query = query.where(extra_where)  # type: ignore[arg-type]
+    if conn.execute(query.values(**values)).rowcount != 1:
+        raise LeaseLost(f"message {message_id} is no longer leased to {worker}")
+
+
+def _event(conn: Connection, message_id: int, at: dt.datetime, state: str, detail: str) -> None:
+    conn.execute(
+        insert(message_events).values(message_id=message_id, at=at, state=state, detail=detail)
+    )

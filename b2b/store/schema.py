@@ -1,0 +1,113 @@
+"""The tables. The store is also the queue: an outbound message is a row with a state.
+
+documents        every accepted inbound document, raw bytes and the answer given
+rejections       every refused document, raw bytes, the reason and the answer given
+messages         one outbound interchange per accepted order: state, lease, exact bytes
+message_events   every state transition of a message, with time and reason
+control_numbers  the last interchange control number per sender/receiver pair
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+When = DateTime(timezone=True)
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_format", String(16), nullable=False),
+    Column("document_key", String(512), nullable=False),
+    Column("partner_id", String(64), nullable=False),
+    Column("po_number", String(64), nullable=False),
+    Column("po_version", Integer),
+    Column("order_type", String(16), nullable=False),
+    Column("received_at", When, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("response_body", LargeBinary, nullable=False),
+    UniqueConstraint("source_format", "document_key", name="uq_documents_key"),
+)
+Index("ix_documents_po", documents.c.po_number)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_format", String(16), nullable=False),
+    Column("document_key", String(512)),
+    Column("po_number", String(64)),
+    Column("received_at", When, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("error", String(64), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("response_body", LargeBinary, nullable=False),
+)
+Index("ix_rejections_po", rejections.c.po_number)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    Column("partner_id", String(64), nullable=False),
+    Column("po_number", String(64), nullable=False),
+    Column("transaction_set", String(3), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", When, nullable=False),
+    Column("lease_owner", String(128)),
+    Column("lease_expires_at", When),
+    Column("interchange_control_number", Integer),
+    Column("group_control_number", Integer),
+    Column("transaction_control_numbers", String(256)),
+    Column("filename", String(255)),
+    Column("payload", LargeBinary),
+    Column("last_error", Text),
+    Column("receipt", Text),
+    Column("created_at", When, nullable=False),
+    Column("updated_at", When, nullable=False),
+)
+Index("ix_messages_due", messages.c.state, messages.c.next_attempt_at)
+Index("ix_messages_po", messages.c.po_number)
+
+message_events = Table(
+    "message_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", Id, ForeignKey("messages.id"), nullable=False),
+    Column("at", When, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+)
+Index("ix_message_events_message", message_events.c.message_id)
+
+control_numbers = Table(
+    "control_numbers",
+    metadata,
+    Column("sender", String(32), primary_key=True),
+    Column("receiver", String(32), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
