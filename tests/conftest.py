@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 from b2b.store import open_engine
 from tests.fixtures.postgres import Postgres, create_database, postgres
+from tests.fixtures.sshd import sshd
 
-__all__ = ["postgres"]
+__all__ = ["postgres", "sshd"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -20,7 +20,7 @@ from b2b.store import (
 )
 from b2b.store.schema import documents, messages
 from tests.factories import acceptance
-from tests.fixtures.postgres import free_port
+from tests.fixtures.ports import free_port
 
 
 def _count(engine: Engine, table) -> int:  # type: ignore[no-untyped-def]

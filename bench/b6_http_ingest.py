@@ -1,0 +1,189 @@
+"""B6: HTTP ingest of cXML OrderRequests to the durable store and the cXML Response.
+
+Starts `b2b serve` (SQLite, synchronous=FULL, WAL; embedded worker off so that only ingest is
+measured) and, as the peer, a bare FastAPI endpoint under the same uvicorn settings. Measures:
+  * throughput: wrk (C, Debian package) with unique payloadIDs, closed loop;
+  * latency at a fixed 500 req/s: an open-loop asyncio client on raw sockets, latency counted
+    from each request's scheduled time (no coordinated omission).
+Targets (issue 2): >= 1,500 req/s; p99 < 25 ms at 500 req/s. Prints figures, asserts nothing.
+
+    python bench/b6_http_ingest.py [--seconds 10] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = (ROOT / "samples" / "cxml" / "order_request_new.xml").read_bytes()
+PAYLOAD_ATTR = b'payloadID="'
+PREFIX, _, rest = SAMPLE.partition(PAYLOAD_ATTR)
+SUFFIX = rest[rest.index(b'"'):]
+
+WRK_SCRIPT = """
+counter = 0
+local prefix = [==[%s]==]
+local suffix = [==[%s]==]
+local tag = "%s"
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "text/xml"
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "/coupa/cxml", nil, prefix .. tag .. counter .. suffix)
+end
+"""
+
+
+def body(tag: str, n: int) -> bytes:
+    return PREFIX + PAYLOAD_ATTR + f"{tag}{n}".encode() + SUFFIX
+
+
+def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit(f"server did not start: {' '.join(cmd)}")
+
+
+def wrk(port: int, seconds: int, tag: str, connections: int) -> tuple[float, str]:
+    if shutil.which("wrk") is None:
+        return float("nan"), "wrk not installed (apt-get install wrk)"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        prefix = (PREFIX + PAYLOAD_ATTR).decode()
+        f.write(WRK_SCRIPT % (prefix, SUFFIX.decode(), tag))
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", f.name, f"http://127.0.0.1:{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(f.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    p99 = re.search(r"99%\s+(\S+)", out)
+    note = f"p99 {p99.group(1) if p99 else '?'} at saturation"
+    if non2xx or errors:
+        note += f"; non-2xx {non2xx.group(1) if non2xx else 0}; {errors.group(1) if errors else ''}"
+    return rate, note
+
+
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+               request: bytes) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+    await reader.readexactly(length)
+    return status
+
+
+async def open_loop(port: int, rate: int, seconds: int, tag: str) -> tuple[list[float], int]:
+    """Send `rate` requests per second on a pool of keep-alive connections, on schedule."""
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(64):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    latencies: list[float] = []
+    failures = 0
+
+    async def fire(i: int, due: float) -> None:
+        nonlocal failures
+        data = body(tag, i)
+        request = (b"POST /coupa/cxml HTTP/1.1\r\nHost: b\r\nContent-Type: text/xml\r\n"
+                   b"Content-Length: %d\r\n\r\n" % len(data)) + data
+        conn = await pool.get()
+        try:
+            if await _one(*conn, request) != 200:
+                failures += 1
+        finally:
+            pool.put_nowait(conn)
+        latencies.append(time.perf_counter() - due)
+
+    loop_start = time.perf_counter()
+    tasks = []
+    for i in range(rate * seconds):
+        due = loop_start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(fire(i, due)))
+    await asyncio.gather(*tasks)
+    return latencies, failures
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 10) - 1] * 1000
+
+
+def measure(name: str, cmd: list[str], env: dict[str, str], port: int, args: argparse.Namespace,
+            ) -> dict[str, str]:
+    proc = start(cmd, env, port)
+    try:
+        wrk(port, 2, f"warm.{name}.", 16)
+        rate, note = wrk(port, args.seconds, f"wrk.{name}.", args.connections)
+        latencies, failures = asyncio.run(open_loop(port, 500, args.seconds, f"ol.{name}."))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {
+        "req/s (wrk)": f"{rate:,.0f}",
+        "saturation": note,
+        "p50 @500/s": f"{percentile(latencies, 50):.2f} ms",
+        "p99 @500/s": f"{percentile(latencies, 99):.2f} ms",
+        "max @500/s": f"{max(latencies) * 1000:.2f} ms",
+        "failed @500/s": str(failures),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="b2b-b6-"))
+    db = tmp / "b2b.sqlite3"
+    env = {**os.environ, "B2B_DATABASE_URL": f"sqlite:///{db}", "B2B_DATA_DIR": str(tmp),
+           "B2B_EMBEDDED_WORKER": "false", "PYTHONPATH": str(ROOT)}
+    uvicorn_args = ["--host", "127.0.0.1", "--workers", str(args.workers), "--no-access-log",
+                    "--log-level", "warning"]
+    py = sys.executable
+    results = {
+        "b2b ingest": measure("b2b", [py, "-m", "uvicorn", "--factory",
+                                      "b2b.api.app:app_from_environment", "--port", "18461",
+                                      *uvicorn_args], env, 18461, args),
+        "peer: bare FastAPI": measure("peer", [py, "-m", "uvicorn", "bench._baseline_app:app",
+                                               "--port", "18462", *uvicorn_args], env, 18462,
+                                      args),
+    }
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("select count(*) from documents").fetchone()[0]
+    print(f"B6 HTTP ingest, {os.cpu_count()} cores, uvicorn workers={args.workers}, "
+          f"{args.seconds}s per run, {len(SAMPLE)} byte 10-line cXML, SQLite synchronous=FULL")
+    keys = list(next(iter(results.values())))
+    print(f"{'':<16}" + "".join(f"{name:>34}" for name in results))
+    for key in keys:
+        print(f"{key:<16}" + "".join(f"{r[key]:>34}" for r in results.values()))
+    print(f"documents durably stored by b2b: {stored:,}")
+    print("targets: >= 1,500 req/s; p99 < 25 ms at 500 req/s")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The two commands. Needs only Python 3.11+; sets up everything else itself.
+
+    python3 dev.py run     start the gateway (SQLite, example partners) on http://127.0.0.1:8080
+    python3 dev.py test    install what the tests need, then lint, type-check and run every test
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements.lock"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+# Debian packages the tests start for real: OpenSSH's sshd and the PostgreSQL server.
+SYSTEM_PACKAGES = {"/usr/sbin/sshd": "openssh-server", "initdb": "postgresql"}
+
+
+def say(text: str) -> None:
+    print(f"dev.py: {text}", flush=True)
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, env=env)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the locked dependencies, once per lock file version."""
+    stamp = VENV / ".installed"
+    digest = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    if not (BIN / "python").exists():
+        say("creating .venv")
+        venv.create(VENV, with_pip=True)
+    say("installing locked dependencies (requirements.lock)")
+    pip = [BIN / "python", "-m", "pip", "--disable-pip-version-check", "-q"]
+    run(*pip, "install", "--require-hashes", "--no-deps", "-r", LOCK)
+    run(*pip, "install", "--no-deps", "--no-build-isolation", "-e", ROOT)
+    stamp.write_text(digest)
+
+
+def ensure_system_packages() -> None:
+    """Install the servers the tests start (sshd, PostgreSQL) when they are missing."""
+    missing = [pkg for binary, pkg in SYSTEM_PACKAGES.items() if not _has(binary)]
+    if not missing:
+        return
+    if shutil.which("apt-get") is None:
+        say(f"missing {missing} and no apt-get: the tests that need them will be skipped")
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    say(f"installing {' '.join(missing)} with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(*sudo, "apt-get", "update", "-qq", env=env)
+    run(*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+def _has(binary: str) -> bool:
+    if os.path.isabs(binary):
+        return os.path.exists(binary)
+    return shutil.which(binary) is not None or any(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{binary}"))
+
+
+def cmd_run(args: list[str]) -> None:
+    ensure_venv()
+    say("gateway on http://127.0.0.1:8080 (SQLite var/b2b.sqlite3, partners/, maps/)")
+    say("post a PO:  curl -s -H 'Content-Type: text/xml' --data-binary "
+        "@samples/cxml/order_request_new.xml http://127.0.0.1:8080/coupa/cxml")
+    say("then ask:   curl -s 'http://127.0.0.1:8080/messages?po=HMG-PO-100482'")
+    os.chdir(ROOT)
+    os.execv(BIN / "b2b", [str(BIN / "b2b"), "serve", *args])
+
+
+def cmd_test(args: list[str]) -> None:
+    ensure_venv()
+    ensure_system_packages()
+    py = BIN / "python"
+    say("ruff")
+    run(py, "-m", "ruff", "check", "b2b", "tests", "bench", "dev.py")
+    run(py, "-m", "ruff", "format", "--check", "b2b", "tests", "bench", "dev.py")
+    say("mypy --strict")
+    run(py, "-m", "mypy")
+    say("pytest")
+    run(py, "-m", "pytest", *args)
+
+
+def main() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("dev.py needs Python 3.11 or newer")
+    commands = {"run": cmd_run, "test": cmd_test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    try:
+        commands[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+
+
+if __name__ == "__main__":
+    main()
