@@ -103,6 +103,9 @@ class DirectoryTransport(_Strict):
     kind: Literal["directory"]
     path: str
     temporary_suffix: str = ".part"
+    #: Create the folder when missing (an outbox of our own). Leave false for a mounted share,
+    #: so that an unmounted share is reported instead of silently filled.
+    create: bool = False
 
 
 Transport = Annotated[SftpTransport | DirectoryTransport, Field(discriminator="kind")]

@@ -31,8 +31,8 @@ PERMANENT_ERRNOS = frozenset(
 class DirectorySender:
     """The `Transport` for `kind = "directory"`; relative `path`s resolve against `base`.
 
-    The folder must exist: it is not created, so an unmounted share is reported rather than
-    silently filled.
+    The folder must exist unless the profile says `create = true`: a missing share is reported
+    rather than silently filled.
     """
 
     name = "directory"
@@ -42,6 +42,9 @@ class DirectorySender:
             raise ConfigurationError("transport.temporary_suffix: must not be empty")
         self.settings = settings
         self.folder = base / settings.path  # an absolute settings.path wins over base
+        if settings.create:
+            with _translate_errors(self.folder):
+                self.folder.mkdir(parents=True, exist_ok=True)
 
     def send(self, item: OutboundFile) -> Receipt:
         """Write `item.data` to `folder/item.filename` atomically; see the module docstring."""
