@@ -10,6 +10,7 @@
     ├── ConfigurationError           a settings or partner file is wrong (file, field, allowed)
     ├── MappingError                 a document cannot be shaped for its partner
     ├── X12Error                     an interchange cannot be read (envelope, counts, syntax)
+    │   └── X12EnvelopeError         ...with the TA1 / AK9 / AK5 (IK5) code that answers it
     ├── TransportError               a send failed and a retry may help (refused, timeout)
     │   └── PermanentTransportError  a retry will not help (auth refused, host key mismatch)
     │       └── HostKeyMismatch      the server's key is not the one pinned in the profile
@@ -21,7 +22,7 @@ Handlers turn any of them into the answer for their protocol: `api` reads `http_
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 
 class B2BError(Exception):
@@ -84,6 +85,32 @@ class MappingError(B2BError):
 
 class X12Error(B2BError):
     """An interchange cannot be read: bad ISA, mismatched counts or control numbers, syntax."""
+
+
+class X12EnvelopeError(X12Error):
+    """An envelope fault, carrying the acknowledgment code that reports it.
+
+    `level` names the acknowledgment: "interchange" → TA1 note code (I18, e.g. "001" ISA13/IEA02
+    differ, "021" wrong IEA01 group count); "group" → AK905 / 999 AK905 code (716, e.g. "4" GS06/
+    GE02 differ, "5" wrong GE01 count); "transaction" → AK501 / IK501 code (718, e.g. "3" ST02/SE02
+    differ, "4" wrong SE01 count). `control_number` is the failing ISA13, GS06 or ST02 if known.
+
+    >>> X12EnvelopeError("IEA02 1 != ISA13 55", level="interchange", code="001").code
+    '001'
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        level: Literal["interchange", "group", "transaction"],
+        code: str,
+        control_number: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.level = level
+        self.code = code
+        self.control_number = control_number
 
 
 class TransportError(B2BError):
