@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 
-OK = (b'<?xml version="1.0" encoding="UTF-8"?>\n<cXML payloadID="x" timestamp="t"><Response>'
-      b'<Status code="200" text="OK"/></Response></cXML>\n')
+OK = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<cXML payloadID="x" timestamp="t"><Response>'
+    b'<Status code="200" text="OK"/></Response></cXML>\n'
+)
 
 app = FastAPI()
 

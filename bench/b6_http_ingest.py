@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (ROOT / "samples" / "cxml" / "order_request_new.xml").read_bytes()
 PAYLOAD_ATTR = b'payloadID="'
 PREFIX, _, rest = SAMPLE.partition(PAYLOAD_ATTR)
-SUFFIX = rest[rest.index(b'"'):]
+SUFFIX = rest[rest.index(b'"') :]
 
 WRK_SCRIPT = """
 counter = 0
@@ -51,8 +51,9 @@ def body(tag: str, n: int) -> bytes:
 
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -70,9 +71,21 @@ def wrk(port: int, seconds: int, tag: str, connections: int) -> tuple[float, str
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         prefix = (PREFIX + PAYLOAD_ATTR).decode()
         f.write(WRK_SCRIPT % (prefix, SUFFIX.decode(), tag))
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", f.name, f"http://127.0.0.1:{port}"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            f.name,
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(f.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -84,8 +97,7 @@ def wrk(port: int, seconds: int, tag: str, connections: int) -> tuple[float, str
     return rate, note
 
 
-async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-               request: bytes) -> int:
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
@@ -105,8 +117,10 @@ async def open_loop(port: int, rate: int, seconds: int, tag: str) -> tuple[list[
     async def fire(i: int, due: float) -> None:
         nonlocal failures
         data = body(tag, i)
-        request = (b"POST /coupa/cxml HTTP/1.1\r\nHost: b\r\nContent-Type: text/xml\r\n"
-                   b"Content-Length: %d\r\n\r\n" % len(data)) + data
+        request = (
+            b"POST /coupa/cxml HTTP/1.1\r\nHost: b\r\nContent-Type: text/xml\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(data)
+        ) + data
         conn = await pool.get()
         try:
             if await _one(*conn, request) != 200:
@@ -131,8 +145,13 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 10) - 1] * 1000
 
 
-def measure(name: str, cmd: list[str], env: dict[str, str], port: int, args: argparse.Namespace,
-            ) -> dict[str, str]:
+def measure(
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    port: int,
+    args: argparse.Namespace,
+) -> dict[str, str]:
     proc = start(cmd, env, port)
     try:
         wrk(port, 2, f"warm.{name}.", 16)
@@ -159,23 +178,54 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="b2b-b6-"))
     db = tmp / "b2b.sqlite3"
-    env = {**os.environ, "B2B_DATABASE_URL": f"sqlite:///{db}", "B2B_DATA_DIR": str(tmp),
-           "B2B_EMBEDDED_WORKER": "false", "PYTHONPATH": str(ROOT)}
-    uvicorn_args = ["--host", "127.0.0.1", "--workers", str(args.workers), "--no-access-log",
-                    "--log-level", "warning"]
+    env = {
+        **os.environ,
+        "B2B_DATABASE_URL": f"sqlite:///{db}",
+        "B2B_DATA_DIR": str(tmp),
+        "B2B_EMBEDDED_WORKER": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    uvicorn_args = [
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        str(args.workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     py = sys.executable
     results = {
-        "b2b ingest": measure("b2b", [py, "-m", "uvicorn", "--factory",
-                                      "b2b.api.app:app_from_environment", "--port", "18461",
-                                      *uvicorn_args], env, 18461, args),
-        "peer: bare FastAPI": measure("peer", [py, "-m", "uvicorn", "bench._baseline_app:app",
-                                               "--port", "18462", *uvicorn_args], env, 18462,
-                                      args),
+        "b2b ingest": measure(
+            "b2b",
+            [
+                py,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "b2b.api.app:app_from_environment",
+                "--port",
+                "18461",
+                *uvicorn_args,
+            ],
+            env,
+            18461,
+            args,
+        ),
+        "peer: bare FastAPI": measure(
+            "peer",
+            [py, "-m", "uvicorn", "bench._baseline_app:app", "--port", "18462", *uvicorn_args],
+            env,
+            18462,
+            args,
+        ),
     }
     with sqlite3.connect(db) as conn:
         stored = conn.execute("select count(*) from documents").fetchone()[0]
-    print(f"B6 HTTP ingest, {os.cpu_count()} cores, uvicorn workers={args.workers}, "
-          f"{args.seconds}s per run, {len(SAMPLE)} byte 10-line cXML, SQLite synchronous=FULL")
+    print(
+        f"B6 HTTP ingest, {os.cpu_count()} cores, uvicorn workers={args.workers}, "
+        f"{args.seconds}s per run, {len(SAMPLE)} byte 10-line cXML, SQLite synchronous=FULL"
+    )
     keys = list(next(iter(results.values())))
     print(f"{'':<16}" + "".join(f"{name:>34}" for name in results))
     for key in keys:

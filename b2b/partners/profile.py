@@ -45,6 +45,8 @@ class Envelope(_Strict):
             raise ValueError(f"delimiters must be four distinct characters, got {used}")
         if any(ch.isalnum() or ch == " " for ch in used):
             raise ValueError(f"delimiters must not be letters, digits or spaces, got {used}")
+        if any(ch.isspace() for ch in used[:1] + used[2:]):
+            raise ValueError("only the segment terminator may be a line break or other space")
         return self
 
     @property
