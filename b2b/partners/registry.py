@@ -64,13 +64,13 @@ class PartnerRegistry:
         if profile.id in self._by_id:
             raise ConfigurationError(f"partner id {profile.id!r} is defined twice")
         self._by_id[profile.id] = profile
-        keys = [_key(*i.split(":", 1)) for i in profile.coupa.identities]
-        keys += [_key(SUPPLIER_NUMBER_DOMAIN, n) for n in profile.coupa.supplier_numbers]
-        for key in keys:
-            other = self._by_identity.setdefault(key, profile)
+        names = [*profile.coupa.identities]
+        names += [f"{SUPPLIER_NUMBER_DOMAIN}:{n}" for n in profile.coupa.supplier_numbers]
+        for name in names:
+            other = self._by_identity.setdefault(_key(*name.split(":", 1)), profile)
             if other is not profile:
                 raise ConfigurationError(
-                    f"identity {key[0]}:{key[1]} routes to both {other.id!r} and {profile.id!r}"
+                    f"identity {name} routes to both {other.id!r} and {profile.id!r}"
                 )
 
     def __iter__(self) -> Iterator[PartnerProfile]:

@@ -23,10 +23,11 @@ from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
-from b2b.documents import ReceivedOrder
+from b2b.documents import OrderType, ReceivedOrder
 from b2b.errors import B2BError, StoreUnavailable
 from b2b.store.db import transaction
-from b2b.store.schema import documents, message_events, messages, rejections
+from b2b.store.queue import add_event
+from b2b.store.schema import documents, messages, rejections
 from b2b.store.states import MessageState
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
             partner_id=item.partner_id,
             po_number=order.number,
             transaction_set=item.transaction_set,
-            state=MessageState.RECEIVED.value,
+            state=_first_state(item).value,
             attempts=0,
             next_attempt_at=item.received_at,
             created_at=item.received_at,
@@ -110,12 +111,19 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
         .returning(messages.c.id)
     ).scalar_one()
     detail = f"{item.received.source_format.value} {item.received.document_key}"
-    conn.execute(
-        insert(message_events).values(
-            message_id=message_id, at=item.received_at, state="received", detail=detail
-        )
-    )
+    add_event(conn, message_id, item.received_at, MessageState.RECEIVED.value, detail)
+    if _first_state(item) is MessageState.HELD:
+        reason = f"order {order.order_type.value}: stored; its X12 is not built yet"
+        add_event(conn, message_id, item.received_at, MessageState.HELD.value, reason)
     return Accepted(document_id, message_id, False, item.response_status, item.response_body)
+
+
+def _first_state(item: Acceptance) -> MessageState:
+    # Changes and cancellations are kept, not sent, until their X12 (860 or an 850 replace,
+    # chosen per partner) exists: sending an original 850 for them would order twice.
+    if item.received.order.order_type is OrderType.NEW:
+        return MessageState.RECEIVED
+    return MessageState.HELD
 
 
 def _insert_new(conn: Connection, values: Mapping[str, Any]) -> Executable:

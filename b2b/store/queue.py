@@ -142,8 +142,8 @@ def record_mapped(
             f"GS06={built.group_control_number} "
             f"ST02={','.join(built.transaction_control_numbers)} file={built.filename}"
         )
-        _event(conn, message_id, now, "mapped", detail)
-        _event(conn, message_id, now, MessageState.QUEUED.value, "")
+        add_event(conn, message_id, now, "mapped", detail)
+        add_event(conn, message_id, now, MessageState.QUEUED.value, "")
         return built
 
 
@@ -184,7 +184,7 @@ def record_sent(
             lease_expires_at=None,
             updated_at=now,
         )
-        _event(conn, message_id, now, MessageState.SENT.value, receipt)
+        add_event(conn, message_id, now, MessageState.SENT.value, receipt)
 
 
 def record_failure(
@@ -213,10 +213,12 @@ def record_failure(
         if retry_at is None:
             values["state"] = MessageState.FAILED.value
             _update_leased(conn, message_id, worker, **values)
-            _event(conn, message_id, now, MessageState.FAILED.value, reason)
+            add_event(conn, message_id, now, MessageState.FAILED.value, reason)
         else:
             _update_leased(conn, message_id, worker, next_attempt_at=retry_at, **values)
-            _event(conn, message_id, now, "retry", f"{reason}; next attempt {retry_at.isoformat()}")
+            add_event(
+                conn, message_id, now, "retry", f"{reason}; next attempt {retry_at.isoformat()}"
+            )
 
 
 def release(*, engine: Engine, message_id: int, worker: str) -> None:
@@ -239,7 +241,8 @@ def _update_leased(
         raise LeaseLost(f"message {message_id} is no longer leased to {worker}")
 
 
-def _event(conn: Connection, message_id: int, at: dt.datetime, state: str, detail: str) -> None:
+def add_event(conn: Connection, message_id: int, at: dt.datetime, state: str, detail: str) -> None:
+    """Record one step of a message's life, inside the caller's transaction."""
     conn.execute(
         insert(message_events).values(message_id=message_id, at=at, state=state, detail=detail)
     )

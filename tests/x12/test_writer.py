@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic import ValidationError
 
-from b2b.errors import ConfigurationError, MappingError
+from b2b.errors import MappingError
 from b2b.x12 import Segment, Transaction, read_interchanges, write_interchange
 from tests.mapping.orders import NOW, envelope
 
@@ -169,8 +170,6 @@ def test_group_rules(transactions: list[Transaction], control_number: int, messa
         )
 
 
-def test_whitespace_element_separator_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match=r"element_separator '\\t' cannot be whitespace"):
-        write_interchange(
-            [po(BEG)], envelope(element_separator="\t"), control_number=1, version="004010", now=NOW
-        )
+def test_whitespace_element_separator_is_refused_by_the_profile() -> None:
+    with pytest.raises(ValidationError, match="only the segment terminator may be a line break"):
+        envelope(element_separator="\t")

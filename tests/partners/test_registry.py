@@ -1,0 +1,93 @@
+"""Partner profiles: the examples load, routing finds them, mistakes are named precisely."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from b2b.documents import Credential
+from b2b.errors import ConfigurationError, UnknownPartner
+from b2b.partners import load_partners, load_profile
+from tests.conftest import ROOT
+
+EXAMPLES = ROOT / "partners"
+
+
+def test_the_example_partners_route_by_cxml_identity_and_supplier_number() -> None:
+    registry = load_partners(EXAMPLES)
+    assert {p.id for p in registry} == {"acme", "globex"}
+    assert registry.route([Credential("DUNS", "123456789")]).id == "acme"
+    assert registry.route([Credential("duns", "123456789")]).id == "acme"
+    assert registry.route([Credential("supplier-number", "GLOBEX-7")]).id == "globex"
+    assert registry.route([Credential("X", "1"), Credential("DUNS", "123456789")]).id == "acme"
+
+
+def test_an_unknown_identity_is_named_in_the_refusal() -> None:
+    with pytest.raises(UnknownPartner, match=r"DUNS:000000000"):
+        load_partners(EXAMPLES).route([Credential("DUNS", "000000000")])
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    text = (EXAMPLES / "acme.toml").read_text()
+    assert old in text
+    (folder / "acme.toml").write_text(text.replace(old, new, 1))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'version = "004010"',
+            'version = "003050"',
+            r"acme\.toml: x12\.version: .*'004010' or '005010'",
+        ),
+        (
+            'usage_indicator = "T"',
+            'usage_indicator = "X"',
+            r"acme\.toml: x12\.envelope\.usage_indicator: .*'P' or 'T'",
+        ),
+        ('kind = "directory"', 'kind = "ftp"', r"acme\.toml: transport: .*'sftp', 'directory'"),
+        (
+            'sender_id = "B2BGATEWAY"',
+            'sender_id = "B2BGATEWAY"\ncolour = "red"',
+            r"acme\.toml: x12\.envelope\.colour: unknown field",
+        ),
+        ('id = "acme"', 'id = "acme2"', r"acme\.toml: id: 'acme2' must equal the file name"),
+        ('CS = "CA"', 'CS = "CASE"', r"acme\.toml: x12\.uom: .*2 letters or digits"),
+        (
+            'receiver_id = "123456789"',
+            'receiver_id = "1234567890123456"',
+            r"acme\.toml: x12\.envelope\.receiver_id: .*at most 15",
+        ),
+    ],
+)
+def test_a_wrong_profile_names_file_field_and_allowed_values(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=expected):
+        load_partners(_variant(tmp_path, old, new))
+
+
+def test_two_partners_claiming_one_identity_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "acme.toml", folder / "acme.toml")
+    text = (EXAMPLES / "acme.toml").read_text().replace('id = "acme"', 'id = "acme-two"')
+    (folder / "acme-two.toml").write_text(text)
+    with pytest.raises(ConfigurationError, match=r"DUNS:123456789 routes to both"):
+        load_partners(folder)
+
+
+def test_delimiters_must_be_distinct_and_not_spaces(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="four distinct"):
+        load_profile(
+            _variant(
+                tmp_path, 'usage_indicator = "T"', 'usage_indicator = "T"\nelement_separator = "~"'
+            )
+            / "acme.toml"
+        )
