@@ -6,8 +6,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +60,41 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
+    if database and database != ":memory:":
+        _WRITE_LOCKS[engine] = _FileLock(Path(f"{database}.lock"))
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         # One writer at a time: take the write lock up front instead of failing on upgrade.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+class _FileLock:
+    """An exclusive lock shared by every process and thread writing one SQLite file.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, which is what a waiting
+    writer's latency becomes under load; a blocking `flock` wakes the next writer at once.
+    Each thread opens its own descriptor, since flock excludes per open file description.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.local()
+
+    def __enter__(self) -> None:
+        fd = getattr(self._local, "fd", None)
+        if fd is None:
+            fd = self._local.fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._local.fd, fcntl.LOCK_UN)
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, _FileLock] = weakref.WeakKeyDictionary()
+_NO_LOCK = nullcontext()
 
 
 def _check_version(conn: Connection) -> None:
@@ -78,7 +111,7 @@ def _check_version(conn: Connection) -> None:
 def transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction; a database that is down or refuses becomes StoreUnavailable."""
     try:
-        with engine.begin() as conn:
+        with _WRITE_LOCKS.get(engine, _NO_LOCK), engine.begin() as conn:
             yield conn
     except (OperationalError, DBAPIError) as exc:
         if isinstance(exc, DBAPIError) and not _is_unavailable(exc):

@@ -14,10 +14,9 @@ import datetime as dt
 import logging
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -80,39 +79,41 @@ def accept_documents(*, engine: Engine, items: Sequence[Acceptance]) -> list[Acc
 
 def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
     order = item.received.order
-    values = {
-        "source_format": item.received.source_format.value,
-        "document_key": item.received.document_key,
-        "partner_id": item.partner_id,
-        "po_number": order.number,
-        "po_version": order.version,
-        "order_type": order.order_type.value,
-        "received_at": item.received_at,
-        "raw": item.raw,
-        "response_status": item.response_status,
-        "response_body": item.response_body,
-    }
-    document_id = conn.execute(_insert_new(conn, values)).scalar()
+    document_id = conn.execute(
+        _INSERT_DOCUMENT[conn.dialect.name],
+        {
+            "source_format": item.received.source_format.value,
+            "document_key": item.received.document_key,
+            "partner_id": item.partner_id,
+            "po_number": order.number,
+            "po_version": order.version,
+            "order_type": order.order_type.value,
+            "received_at": item.received_at,
+            "raw": item.raw,
+            "response_status": item.response_status,
+            "response_body": item.response_body,
+        },
+    ).scalar()
     if document_id is None:
         return _existing(conn, item)
+    state = _first_state(item)
     message_id = conn.execute(
-        insert(messages)
-        .values(
-            document_id=document_id,
-            partner_id=item.partner_id,
-            po_number=order.number,
-            transaction_set=item.transaction_set,
-            state=_first_state(item).value,
-            attempts=0,
-            next_attempt_at=item.received_at,
-            created_at=item.received_at,
-            updated_at=item.received_at,
-        )
-        .returning(messages.c.id)
+        _INSERT_MESSAGE,
+        {
+            "document_id": document_id,
+            "partner_id": item.partner_id,
+            "po_number": order.number,
+            "transaction_set": item.transaction_set,
+            "state": state.value,
+            "attempts": 0,
+            "next_attempt_at": item.received_at,
+            "created_at": item.received_at,
+            "updated_at": item.received_at,
+        },
     ).scalar_one()
     detail = f"{item.received.source_format.value} {item.received.document_key}"
     add_event(conn, message_id, item.received_at, MessageState.RECEIVED.value, detail)
-    if _first_state(item) is MessageState.HELD:
+    if state is MessageState.HELD:
         reason = f"order {order.order_type.value}: stored; its X12 is not built yet"
         add_event(conn, message_id, item.received_at, MessageState.HELD.value, reason)
     return Accepted(document_id, message_id, False, item.response_status, item.response_body)
@@ -126,15 +127,14 @@ def _first_state(item: Acceptance) -> MessageState:
     return MessageState.HELD
 
 
-def _insert_new(conn: Connection, values: Mapping[str, Any]) -> Executable:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement: Executable = (
-        dialect.insert(documents)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source_format", "document_key"])
-        .returning(documents.c.id)
-    )
-    return statement
+# Statements are built once: building them per row costs more than running them.
+_INSERT_DOCUMENT: dict[str, Executable] = {
+    dialect.dialect.name: dialect.insert(documents)
+    .on_conflict_do_nothing(index_elements=["source_format", "document_key"])
+    .returning(documents.c.id)
+    for dialect in (postgresql, sqlite)
+}
+_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
 
 
 def _existing(conn: Connection, item: Acceptance) -> Accepted:

@@ -244,5 +244,8 @@ def _update_leased(
 def add_event(conn: Connection, message_id: int, at: dt.datetime, state: str, detail: str) -> None:
     """Record one step of a message's life, inside the caller's transaction."""
     conn.execute(
-        insert(message_events).values(message_id=message_id, at=at, state=state, detail=detail)
+        _INSERT_EVENT, {"message_id": message_id, "at": at, "state": state, "detail": detail}
     )
+
+
+_INSERT_EVENT = insert(message_events)
