@@ -79,6 +79,8 @@ def cmd_run(args: list[str]) -> None:
     )
     say("then ask:   curl -s 'http://127.0.0.1:8080/messages?po=HMG-PO-100482'")
     os.chdir(ROOT)
+    # The samples carry this shared secret, so the demo authenticates Coupa as production does.
+    os.environ.setdefault("B2B_COUPA_SHARED_SECRET", "demo-secret")
     os.execv(BIN / "b2b", [str(BIN / "b2b"), "serve", *args])  # noqa: S606 - becomes the gateway
 
 

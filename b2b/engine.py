@@ -80,6 +80,8 @@ def open_gateway(settings: Settings) -> Gateway:
     partners = load_partners(settings.resolve(settings.partners_dir))
     maps = MapLibrary.load(settings.resolve(settings.maps_dir))
     engine = open_engine(settings.database_url)
+    if settings.coupa_shared_secret is None:
+        log.warning("B2B_COUPA_SHARED_SECRET is not set: cXML from any sender is accepted")
     writer = IngestWriter(engine)
     writer.start()
     return Gateway(settings, engine, partners, maps, writer)
