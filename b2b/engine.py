@@ -318,16 +318,7 @@ def _send(
             None if give_up else utcnow() + dt.timedelta(seconds=partner.retry.backoff(attempt))
         )
         reason = f"attempt {attempt}: {type(exc).__name__}: {exc.reason}"
-        record_failure(
-            engine=gateway.engine,
-            message_id=claim.message_id,
-            worker=worker,
-            reason=reason,
-            now=utcnow(),
-            retry_at=retry_at,
-            attempted=True,
-        )
-        log.warning("send of message %d failed: %s", claim.message_id, reason)
+        _fail(gateway, claim, worker, reason, retry_at=retry_at, attempted=True)
         return
     record_sent(
         engine=gateway.engine,
@@ -345,17 +336,28 @@ def _send(
     )
 
 
-def _fail(gateway: Gateway, claim: Claim, worker: str, reason: str) -> None:
+def _fail(
+    gateway: Gateway,
+    claim: Claim,
+    worker: str,
+    reason: str,
+    *,
+    retry_at: dt.datetime | None = None,
+    attempted: bool = False,
+) -> None:
+    """Record a failed step: retried at `retry_at`, or failed for good when it is None."""
     record_failure(
         engine=gateway.engine,
         message_id=claim.message_id,
         worker=worker,
         reason=reason,
         now=utcnow(),
-        retry_at=None,
-        attempted=False,
+        retry_at=retry_at,
+        attempted=attempted,
     )
-    log.error("message %d (PO %s) failed: %s", claim.message_id, claim.po_number, reason)
+    level = logging.WARNING if retry_at else logging.ERROR
+    outcome = f"retry at {retry_at:%H:%M:%S}" if retry_at else "failed"
+    log.log(level, "message %d (PO %s) %s: %s", claim.message_id, claim.po_number, outcome, reason)
 
 
 class TransportCache:
