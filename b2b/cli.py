@@ -24,7 +24,9 @@ app = typer.Typer(
 )
 partners_app = typer.Typer(help="Trading partner profiles.", no_args_is_help=True)
 messages_app = typer.Typer(help="Where is a PO? Messages and their history.", no_args_is_help=True)
+certs_app = typer.Typer(help="Our AS2 keys and certificates.", no_args_is_help=True)
 app.add_typer(partners_app, name="partners")
+app.add_typer(certs_app, name="certs")
 app.add_typer(messages_app, name="messages")
 
 
@@ -40,6 +42,7 @@ def _logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request
 
 
 @app.command()
@@ -97,11 +100,60 @@ def _check(settings: Settings) -> None:
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    _check_as2(settings, registry)
     for profile in registry:
         typer.echo(
             f"ok  {profile.id:<16} {profile.name} "
             f"(X12 {profile.x12.version}, {profile.transport.kind})"
         )
+
+
+def _check_as2(settings: Settings, registry: Any) -> None:
+    from b2b.partners.security import As2Directory
+    from b2b.store import utcnow
+
+    try:
+        directory = As2Directory.load(settings, registry)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for warning in directory.expiring(now=utcnow()):
+        typer.echo(f"warning: {warning}", err=True)
+
+
+@certs_app.command("new")
+def certs_new(
+    name: Annotated[str, typer.Argument(help="File name under certs/, e.g. ours.pem")],
+    common_name: Annotated[str | None, typer.Option(help="CN (default: B2B_AS2_ID).")] = None,
+    days: Annotated[int, typer.Option(help="Validity in days.")] = 730,
+    passphrase: Annotated[
+        str | None, typer.Option(help="Encrypt the key (then set B2B_AS2_KEY_PASSPHRASE).")
+    ] = None,
+) -> None:
+    """Make an RSA-2048 key and a self-signed certificate for our AS2 identity.
+
+    Writes certs/NAME (key + certificate, for B2B_AS2_KEYS) and certs/<stem>-public.pem (the
+    certificate to give partners). Never overwrites.
+    """
+    from b2b.as2 import certificate_pem, new_self_signed, private_key_pem
+    from b2b.store import utcnow
+
+    settings = _settings()
+    folder = settings.resolve(settings.certs_dir)
+    target = folder / name
+    public = folder / f"{target.stem}-public.pem"
+    for path in (target, public):
+        if path.exists():
+            typer.echo(f"error: {path} exists; not overwritten", err=True)
+            raise typer.Exit(2)
+    pair = new_self_signed(common_name or settings.as2_id, now=utcnow(), days=days)
+    folder.mkdir(parents=True, exist_ok=True)
+    cert = certificate_pem(pair.certificate)
+    target.write_bytes(private_key_pem(pair.private_key, passphrase) + cert)
+    target.chmod(0o600)
+    public.write_bytes(cert)
+    typer.echo(f"wrote {target} (key + certificate) and {public} (give this to partners)")
+    typer.echo(f"set B2B_AS2_KEYS={name}")
 
 
 @partners_app.command("check")

@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from b2b.errors import ConfigurationError
 
+#: The demo identity committed in certs/demo: public, for the example partners only.
+DEMO_AS2_KEY = "demo/b2b-gateway.pem"
+
 
 class Settings(BaseSettings):
     """Every setting of the gateway. Unknown `B2B_` variables in `.env` are refused."""
@@ -37,6 +40,16 @@ class Settings(BaseSettings):
     coupa_shared_secret: SecretStr | None = None
     #: Bearer token for `POST /coupa/orders` (Coupa XML); None accepts any caller.
     coupa_api_token: SecretStr | None = None
+    #: Our AS2 name (AS2-From of what we send, AS2-To of what partners send us).
+    as2_id: Annotated[str, Field(min_length=1, max_length=128)] = "B2B-GATEWAY"
+    #: Our AS2 key files under certs/ (PEM key + certificate, or PKCS#12): the first signs and
+    #: every one is tried for decryption (two during a certificate rollover).
+    as2_keys: tuple[str, ...] = (DEMO_AS2_KEY,)
+    as2_key_passphrase: SecretStr | None = None
+    #: The URL partners reach this gateway at: async MDNs are requested to <public_url>/as2/mdn.
+    public_url: str = "http://127.0.0.1:8080"
+    #: The largest AS2 payload we inflate or decrypt (a decompression bomb stops here).
+    as2_max_payload_bytes: Annotated[int, Field(ge=1024)] = 512 * 1024 * 1024
     #: The host part of payloadIDs we generate.
     payload_id_host: str = "b2b.local"
     #: Run the outbound worker inside `b2b serve` (the embedded default).

@@ -11,26 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hmac
 import logging
 import re
 import threading
 from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy import Engine
 
-from b2b.config import Settings
+from b2b import as2flow
+from b2b.config import DEMO_AS2_KEY, Settings
 from b2b.coupa import new_payload_id, parse_order_headers, parse_order_request, render_cxml_response
 from b2b.coupa.receipt import render_order_receipt
 from b2b.documents import ReceivedOrder, SourceFormat
 from b2b.errors import AuthenticationFailed, B2BError, MappingError, StoreUnavailable
 from b2b.mapping import MapLibrary, map_purchase_order
-from b2b.partners import PartnerProfile, PartnerRegistry, load_partners
+from b2b.partners import As2Transport, PartnerProfile, PartnerRegistry, load_partners
+from b2b.partners.security import As2Directory
 from b2b.store import (
     Acceptance,
     Built,
     Claim,
     IngestWriter,
+    MessageState,
     Rejection,
     claim_next,
     open_engine,
@@ -41,6 +46,7 @@ from b2b.store import (
     utcnow,
 )
 from b2b.transport import OutboundFile, Transport, open_transport
+from b2b.transport.as2 import As2Poster
 from b2b.x12 import write_interchange
 
 log = logging.getLogger(__name__)
@@ -67,6 +73,7 @@ class Gateway:
     partners: PartnerRegistry
     maps: MapLibrary
     writer: IngestWriter
+    as2: As2Directory
     wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
@@ -79,12 +86,20 @@ def open_gateway(settings: Settings) -> Gateway:
     """Load partners and maps (refusing bad ones), open the store, start the ingest writer."""
     partners = load_partners(settings.resolve(settings.partners_dir))
     maps = MapLibrary.load(settings.resolve(settings.maps_dir))
+    as2 = As2Directory.load(settings, partners)
+    for warning in as2.expiring(now=utcnow()):
+        log.warning("%s", warning)
+    if as2.partners and DEMO_AS2_KEY in settings.as2_keys:
+        log.warning(
+            "AS2 uses the public demo key certs/%s: make your own with `b2b certs new`",
+            DEMO_AS2_KEY,
+        )
     engine = open_engine(settings.database_url)
     if settings.coupa_shared_secret is None:
         log.warning("B2B_COUPA_SHARED_SECRET is not set: cXML from any sender is accepted")
     writer = IngestWriter(engine)
     writer.start()
-    return Gateway(settings, engine, partners, maps, writer)
+    return Gateway(settings, engine, partners, maps, writer, as2)
 
 
 # ---------------------------------------------------------------- request path
@@ -236,6 +251,9 @@ def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -
     except KeyError:
         _fail(gateway, claim, worker, f"partner {claim.partner_id!r} is no longer configured")
         return True
+    if claim.state == MessageState.AWAITING_MDN and claim.attempts >= partner.retry.max_attempts:
+        _fail(gateway, claim, worker, f"no MDN after {claim.attempts} attempts")
+        return True
     try:
         built = _built(claim) or _map(gateway, claim, partner, worker)
     except B2BError as exc:
@@ -301,16 +319,17 @@ def _filename(partner: PartnerProfile, claim: Claim, control_number: int) -> str
 
 def _send(
     gateway: Gateway,
-    transport: Transport,
+    transport: Transport | As2Poster,
     *,
     claim: Claim,
     partner: PartnerProfile,
     built: Built,
     worker: str,
 ) -> None:
-    item = OutboundFile(claim.message_id, partner.id, built.filename, built.payload)
     try:
-        receipt = transport.send(item)
+        receipt = _deliver(
+            gateway, transport, claim=claim, partner=partner, built=built, worker=worker
+        )
     except B2BError as exc:
         attempt = claim.attempts + 1
         give_up = not exc.retryable or attempt >= partner.retry.max_attempts
@@ -320,20 +339,52 @@ def _send(
         reason = f"attempt {attempt}: {type(exc).__name__}: {exc.reason}"
         _fail(gateway, claim, worker, reason, retry_at=retry_at, attempted=True)
         return
+    if receipt is None:  # an asynchronous MDN is awaited
+        log.info(
+            "sent message %d (PO %s) to %s by AS2; awaiting the MDN",
+            claim.message_id,
+            claim.po_number,
+            partner.id,
+        )
+        return
     record_sent(
         engine=gateway.engine,
         message_id=claim.message_id,
         worker=worker,
-        receipt=f"{receipt.transport}:{receipt.location}",
+        receipt=receipt,
         now=utcnow(),
     )
     log.info(
-        "sent message %d (PO %s) to %s: %s",
-        claim.message_id,
-        claim.po_number,
-        partner.id,
-        receipt.location,
+        "sent message %d (PO %s) to %s: %s", claim.message_id, claim.po_number, partner.id, receipt
     )
+
+
+def _deliver(
+    gateway: Gateway,
+    transport: Transport | As2Poster,
+    *,
+    claim: Claim,
+    partner: PartnerProfile,
+    built: Built,
+    worker: str,
+) -> str | None:
+    """Hand the bytes to the transport: the receipt, or None while an MDN is awaited."""
+    if isinstance(transport, As2Poster):
+        return as2flow.deliver(
+            gateway.as2,
+            gateway.engine,
+            transport,
+            claim=claim,
+            partner=partner,
+            payload=built.payload,
+            filename=built.filename,
+            worker=worker,
+            host=gateway.settings.payload_id_host,
+        )
+    receipt = transport.send(
+        OutboundFile(claim.message_id, partner.id, built.filename, built.payload)
+    )
+    return f"{receipt.transport}:{receipt.location}"
 
 
 def _fail(
@@ -365,20 +416,33 @@ class TransportCache:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._open: dict[str, Transport] = {}
+        self._open: dict[str, Transport | As2Poster] = {}
 
-    def get(self, partner: PartnerProfile) -> Transport:
+    def get(self, partner: PartnerProfile) -> Transport | As2Poster:
         """The partner's transport, opened on first use."""
         if partner.id not in self._open:
-            self._open[partner.id] = open_transport(
-                partner.transport,
-                certs_dir=self._settings.resolve(self._settings.certs_dir),
-                data_dir=self._settings.resolve(self._settings.data_dir),
-            )
+            self._open[partner.id] = self._opened(partner)
         return self._open[partner.id]
+
+    def _opened(self, partner: PartnerProfile) -> Transport | As2Poster:
+        certs = self._settings.resolve(self._settings.certs_dir)
+        if isinstance(partner.transport, As2Transport):
+            return As2Poster(partner.transport, certs_dir=certs)
+        return open_transport(
+            partner.transport,
+            certs_dir=certs,
+            data_dir=self._settings.resolve(self._settings.data_dir),
+        )
+
+    @functools.cached_property
+    def mdn_client(self) -> httpx.Client:
+        """The HTTP client that posts asynchronous MDNs to the URLs partners ask for."""
+        return httpx.Client(timeout=60.0)
 
     def close(self) -> None:
         """Close every open transport."""
         for transport in self._open.values():
             transport.close()
         self._open.clear()
+        if "mdn_client" in self.__dict__:
+            self.mdn_client.close()

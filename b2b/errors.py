@@ -14,10 +14,19 @@
     ├── TransportError               a send failed and a retry may help (refused, timeout)
     │   └── PermanentTransportError  a retry will not help (auth refused, host key mismatch)
     │       └── HostKeyMismatch      the server's key is not the one pinned in the profile
+    ├── AS2Error                     an AS2 message cannot be processed: MDN "error: ..." modifier
+    │   ├── AS2AuthenticationFailed      bad signature, tampered content, unknown signer
+    │   ├── AS2DecryptionFailed          none of our keys opens the envelope
+    │   ├── AS2InsufficientSecurity      unsigned / unencrypted where the profile requires it
+    │   ├── AS2UnknownTradingPartner     no profile for the AS2-From / AS2-To pair
+    │   ├── AS2DecompressionFailed       corrupt compressed data, or over the size limit
+    │   ├── AS2MalformedMessage          unreadable MIME or CMS: unexpected-processing-error
+    │   └── MdnRejected                  an MDN we received cannot be trusted (never "delivered")
     └── StoreUnavailable             http 500, cXML 500: the database is down, Coupa retries
 
 Handlers turn any of them into the answer for their protocol: `api` reads `http_status` and
-`cxml_status`; the worker reads `retryable` to choose between a retry and a failure.
+`cxml_status`; the AS2 receiver reads `disposition_modifier` (RFC 4130 §7.4.3) for the MDN; the
+worker reads `retryable` to choose between a retry and a failure.
 """
 
 from __future__ import annotations
@@ -133,3 +142,54 @@ class StoreUnavailable(B2BError):
     """The database cannot be reached or refused the write; nothing was half-stored."""
 
     retryable = True
+
+
+class AS2Error(B2BError):
+    """An AS2 message cannot be processed; the MDN answers `processed/<disposition_modifier>`.
+
+    >>> AS2DecryptionFailed("no key opens it").disposition_modifier
+    'error: decryption-failed'
+    """
+
+    disposition_modifier: ClassVar[str] = "error: unexpected-processing-error"
+
+
+class AS2AuthenticationFailed(AS2Error):
+    """The signature does not verify with any of the partner's certificates, or the signed
+    content was changed (message digest mismatch)."""
+
+    disposition_modifier = "error: authentication-failed"
+
+
+class AS2DecryptionFailed(AS2Error):
+    """None of our private keys opens the enveloped data, or it decrypts to garbage."""
+
+    disposition_modifier = "error: decryption-failed"
+
+
+class AS2InsufficientSecurity(AS2Error):
+    """The partner profile requires a signed or encrypted message and this one is not."""
+
+    disposition_modifier = "error: insufficient-message-security"
+
+
+class AS2UnknownTradingPartner(AS2Error):
+    """No partner profile matches the message's AS2-From / AS2-To pair."""
+
+    disposition_modifier = "error: unknown-trading-partner"
+
+
+class AS2DecompressionFailed(AS2Error):
+    """The compressed data is corrupt or inflates past the configured size limit."""
+
+    disposition_modifier = "error: decompression-failed"
+
+
+class AS2MalformedMessage(AS2Error):
+    """The MIME structure or a CMS structure cannot be read, or a required AS2 header is missing."""
+
+
+class MdnRejected(AS2Error):
+    """An MDN we received cannot be trusted (no or wrong signer, wrong Original-Message-ID,
+    missing or different Received-Content-MIC). The message is not delivered; `reason` says why.
+    """

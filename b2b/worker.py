@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 
+from b2b import as2flow
 from b2b.engine import Gateway, TransportCache, process_next
 from b2b.errors import StoreUnavailable
 from b2b.store import LeaseLost
@@ -40,7 +41,9 @@ def run_worker(gateway: Gateway, *, name: str, stop: threading.Event) -> None:
 
 def _step(gateway: Gateway, transports: TransportCache, name: str) -> bool:
     try:
-        return process_next(gateway, transports, worker=name)
+        sent = process_next(gateway, transports, worker=name)
+        posted = as2flow.post_next_mdn(gateway.engine, transports.mdn_client)
+        return sent or posted
     except LeaseLost as exc:
         log.warning("%s", exc)
         return True

@@ -6,6 +6,7 @@ $ uvicorn --factory b2b.api.app:app_from_environment
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 
-from b2b import engine
+from b2b import as2flow, engine
 from b2b.api.views import message_json, rejection_json
 from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
@@ -74,6 +75,25 @@ async def _body(request: Request, gateway: Gateway, source: SourceFormat) -> byt
     return await engine.reject(gateway, source, head, error, now=utcnow(), keep_bytes=65536)
 
 
+def _headers(request: Request) -> tuple[tuple[str, str], ...]:
+    """The request's headers as sent (names case-insensitive later, values as latin-1)."""
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
+
+
+async def _as2_body(request: Request, gateway: Gateway) -> bytes | Response:
+    limit = gateway.settings.as2_max_payload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return Response(f"over the limit of {limit} bytes\n", status_code=413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return Response(f"over the limit of {limit} bytes\n", status_code=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _response(answer: Answer) -> Response:
     return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
 
@@ -97,6 +117,36 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             return _response(body)
         token = authorization.removeprefix("Bearer ").strip() if authorization else None
         return _response(await engine.receive_coupa_xml(gateway, body, token))
+
+    @app.post("/as2", summary="Receive an AS2 message from a partner (RFC 4130)")
+    async def as2_receive(request: Request) -> Response:
+        gateway = _gateway(request)
+        body = await _as2_body(request, gateway)
+        if isinstance(body, Response):
+            return body
+        answer = await asyncio.to_thread(
+            as2flow.receive,
+            gateway.as2,
+            gateway.engine,
+            _headers(request),
+            body,
+            host=gateway.settings.payload_id_host,
+            max_payload_bytes=gateway.settings.as2_max_payload_bytes,
+        )
+        if answer.status == 200:
+            gateway.wake.set()  # an async MDN may be waiting to be posted
+        return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+    @app.post("/as2/mdn", summary="Receive an asynchronous MDN for a message we sent")
+    async def as2_mdn(request: Request) -> Response:
+        gateway = _gateway(request)
+        body = await _as2_body(request, gateway)
+        if isinstance(body, Response):
+            return body
+        answer = await asyncio.to_thread(
+            as2flow.receive_async_mdn, gateway.as2, gateway.engine, _headers(request), body
+        )
+        return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
 
     @app.get("/messages", summary="Where is a PO? Messages and rejections, newest first")
     def messages(

@@ -1,6 +1,8 @@
 """Trading partner profiles: the schema, the loader and the directory of loaded partners."""
 
 from b2b.partners.profile import (
+    As2Partner,
+    As2Transport,
     DirectoryTransport,
     Envelope,
     PartnerProfile,
@@ -11,6 +13,8 @@ from b2b.partners.profile import (
 from b2b.partners.registry import PartnerRegistry, load_partners, load_profile
 
 __all__ = [
+    "As2Partner",
+    "As2Transport",
     "DirectoryTransport",
     "Envelope",
     "PartnerProfile",

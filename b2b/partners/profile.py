@@ -5,11 +5,15 @@ Unknown keys and impossible values are refused at load time; see `registry.load_
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from b2b.as2.algorithms import parse_encryption, parse_mic_algorithm
 from b2b.documents import ProductIdKind
+from b2b.errors import ConfigurationError
 
 
 class _Strict(BaseModel):
@@ -110,7 +114,79 @@ class DirectoryTransport(_Strict):
     create: bool = False
 
 
-Transport = Annotated[SftpTransport | DirectoryTransport, Field(discriminator="kind")]
+class As2Transport(_Strict):
+    """Deliver by AS2 (RFC 4130) over HTTP(S) to the partner's URL; see the `[as2]` section."""
+
+    kind: Literal["as2"]
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    #: HTTP Basic credentials: the user, and a file under certs/ holding the password
+    basic_auth_user: str | None = None
+    basic_auth_password_file: str | None = None
+    #: PEM file under certs/ with our TLS client certificate and its key
+    tls_client_certificate: str | None = None
+    #: PEM file under certs/ with the CA(s) that sign the partner's TLS certificate
+    tls_ca_file: str | None = None
+
+    @model_validator(mode="after")
+    def _basic_auth_complete(self) -> As2Transport:
+        if (self.basic_auth_user is None) != (self.basic_auth_password_file is None):
+            raise ValueError("basic_auth_user and basic_auth_password_file go together")
+        return self
+
+
+Transport = Annotated[
+    SftpTransport | DirectoryTransport | As2Transport, Field(discriminator="kind")
+]
+
+
+class As2Partner(_Strict):
+    """The partner's AS2 identity, its certificates and the security agreed with it."""
+
+    as2_id: Annotated[str, Field(min_length=1, max_length=128)]
+    #: the partner's certificate files under certs/: two during a rollover
+    certificates: Annotated[tuple[str, ...], Field(min_length=1, max_length=2)]
+    #: what we send: signature digest (None: unsigned), cipher (None: not encrypted)
+    sign: str | None = "sha256"
+    signature_scheme: Literal["pkcs1v15", "pss"] = "pkcs1v15"
+    encrypt: str | None = "aes256_cbc"
+    key_transport: Literal["rsa_pkcs1v15", "rsa_oaep"] = "rsa_pkcs1v15"
+    compress: Literal["none", "before_signing", "after_signing"] = "none"
+    transfer_encoding: Literal["binary", "base64"] = "binary"
+    content_type: str = "application/edi-x12"
+    #: the receipt we ask for
+    mdn: Literal["sync", "async", "none"] = "sync"
+    mdn_signed: bool = True
+    mdn_mic_algorithm: str = "sha256"
+    #: how long to wait for an asynchronous MDN before resending (same Message-ID)
+    async_mdn_timeout_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    #: "rfc3851" writes sha256 where RFC 5751 writes sha-256 (older products want it)
+    micalg_style: Literal["rfc5751", "rfc3851"] = "rfc5751"
+    #: what we demand of what the partner sends us
+    require_signed: bool = True
+    require_encrypted: bool = True
+    #: turn off only for a partner whose certificate has lapsed and who cannot renew yet
+    validate_certificate_dates: bool = True
+    #: IBM Sterling: the MIC is computed with every line end as CRLF, binary content too
+    canonicalize_line_endings: bool = False
+
+    @field_validator("sign", "mdn_mic_algorithm")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        # Partners spell them sha256, sha-256, SHA_256, sha256_rsa: keep the plain name.
+        return None if value is None else _plain(parse_mic_algorithm, value)
+
+    @field_validator("encrypt")
+    @classmethod
+    def _cipher(cls, value: str | None) -> str | None:
+        return None if value is None else _plain(parse_encryption, value)
+
+
+def _plain(parse: Callable[[str], enum.Enum], value: str) -> str:
+    try:
+        return str(parse(value).value)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 class Retry(_Strict):
@@ -150,4 +226,11 @@ class PartnerProfile(_Strict):
     coupa: CoupaIdentity
     x12: X12Settings
     transport: Transport
+    as2: As2Partner | None = None
     retry: Retry = Retry()
+
+    @model_validator(mode="after")
+    def _as2_for_as2_transport(self) -> PartnerProfile:
+        if isinstance(self.transport, As2Transport) and self.as2 is None:
+            raise ValueError("transport kind 'as2' needs an [as2] section")
+        return self

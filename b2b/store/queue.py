@@ -31,6 +31,7 @@ class Claim:
     message_id: int
     partner_id: str
     po_number: str
+    state: str
     attempts: int
     source_format: str
     raw: bytes
@@ -83,6 +84,7 @@ def _load_claim(conn: Connection, message_id: int) -> Claim:
             m.id,
             m.partner_id,
             m.po_number,
+            m.state,
             m.attempts,
             d.source_format,
             d.raw,
@@ -97,6 +99,7 @@ def _load_claim(conn: Connection, message_id: int) -> Claim:
         message_id=row.id,
         partner_id=row.partner_id,
         po_number=row.po_number,
+        state=row.state,
         attempts=row.attempts,
         source_format=row.source_format,
         raw=bytes(row.raw),

@@ -111,3 +111,55 @@ control_numbers = Table(
     Column("receiver", String(32), primary_key=True),
     Column("last", Integer, nullable=False),
 )
+
+# AS2: what we built for an outbound message (sent again as is on a retry), and its MDN.
+as2_outbound = Table(
+    "as2_outbound",
+    metadata,
+    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True),
+    Column("as2_message_id", String(255), nullable=False, unique=True),
+    Column("headers", Text, nullable=False),  # JSON [[name, value], ...]
+    Column("body", LargeBinary, nullable=False),
+    Column("mic", String(128)),
+    Column("mic_algorithm", String(16)),
+    Column("built_at", When, nullable=False),
+    Column("mdn_received_at", When),
+    Column("mdn_disposition", Text),
+    Column("mdn_signed", Integer),
+    Column("mdn_raw", LargeBinary),
+)
+
+# AS2: every message a partner sent us, with the MDN we answered (a duplicate gets it again).
+as2_inbound = Table(
+    "as2_inbound",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("partner_id", String(64)),
+    Column("as2_from", String(128), nullable=False),
+    Column("as2_to", String(128), nullable=False),
+    Column("as2_message_id", String(255), nullable=False),
+    Column("received_at", When, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("payload", LargeBinary),
+    Column("filename", String(255)),
+    Column("status", String(16), nullable=False),  # processed | error
+    Column("disposition", Text, nullable=False),
+    Column("mdn_headers", Text),
+    Column("mdn_body", LargeBinary),
+    Column("mdn_url", Text),  # async MDN destination
+    Column("mdn_state", String(16), nullable=False),  # none | sync | pending | sent | failed
+    Column("mdn_attempts", Integer, nullable=False, default=0),
+    Column("next_mdn_attempt_at", When),
+    Column("last_mdn_error", Text),
+)
+# Authentication comes before duplicate detection: only a processed message uses up its ID.
+Index(
+    "uq_as2_inbound_processed",
+    as2_inbound.c.as2_from,
+    as2_inbound.c.as2_message_id,
+    unique=True,
+    sqlite_where=as2_inbound.c.status == "processed",
+    postgresql_where=as2_inbound.c.status == "processed",
+)
+Index("ix_as2_inbound_mdn_due", as2_inbound.c.mdn_state, as2_inbound.c.next_mdn_attempt_at)

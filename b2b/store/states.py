@@ -10,6 +10,8 @@ class MessageState(enum.StrEnum):
 
     received → (mapped, control numbers assigned) → queued → sent
                                                         ↘ failed (reason; after retries or at once)
+    awaiting-mdn: sent by AS2, the asynchronous MDN is awaited until next_attempt_at; then the
+    same bytes are sent again (same Message-ID), until the partner's max attempts.
     held: stored, not sent: an order update or cancellation, whose X12 (860 or 850 replace,
     per partner) is not built yet.
     """
@@ -19,7 +21,12 @@ class MessageState(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     HELD = "held"
+    AWAITING_MDN = "awaiting-mdn"
 
 
 #: States a worker may claim.
-CLAIMABLE = (MessageState.RECEIVED.value, MessageState.QUEUED.value)
+CLAIMABLE = (
+    MessageState.RECEIVED.value,
+    MessageState.QUEUED.value,
+    MessageState.AWAITING_MDN.value,
+)

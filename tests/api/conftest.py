@@ -48,8 +48,7 @@ class RunningGateway:
         raise AssertionError(f"PO {po} did not reach {state}: {self.messages(po)}")
 
 
-def serve(settings: Settings) -> Iterator[RunningGateway]:
-    port = free_port()
+def serve(settings: Settings, port: int) -> Iterator[RunningGateway]:
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
@@ -85,8 +84,10 @@ def start_gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
             "data_dir": tmp_path / "var",
             "worker_poll_seconds": 0.2,
         }
+        port = free_port()
+        values["public_url"] = f"http://127.0.0.1:{port}"  # where partners post async MDNs
         values.update(overrides)
-        gen = serve(load_settings(**values))
+        gen = serve(load_settings(**values), port)
         stack.append(gen)
         return next(gen)
 

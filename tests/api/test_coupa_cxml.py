@@ -139,7 +139,7 @@ def test_coupa_xml_order_header_is_accepted_and_delivered(gateway: RunningGatewa
 
 
 def test_health(gateway: RunningGateway) -> None:
-    assert gateway.client.get("/health").json() == {"status": "ok", "partners": 2}
+    assert gateway.client.get("/health").json() == {"status": "ok", "partners": 3}
 
 
 def test_update_and_delete_are_stored_and_held_not_sent(gateway: RunningGateway) -> None:

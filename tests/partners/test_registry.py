@@ -17,7 +17,8 @@ EXAMPLES = ROOT / "partners"
 
 def test_the_example_partners_route_by_cxml_identity_and_supplier_number() -> None:
     registry = load_partners(EXAMPLES)
-    assert {p.id for p in registry} == {"acme", "globex"}
+    assert {p.id for p in registry} == {"acme", "demo-as2", "globex"}
+    assert registry.route([Credential("DUNS", "777777777")]).id == "demo-as2"
     assert registry.route([Credential("DUNS", "123456789")]).id == "acme"
     assert registry.route([Credential("duns", "123456789")]).id == "acme"
     assert registry.route([Credential("supplier-number", "GLOBEX-7")]).id == "globex"

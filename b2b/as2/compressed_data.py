@@ -1,0 +1,73 @@
+"""CMS CompressedData with zlib (RFC 3274), as AS2 compression (RFC 5402) uses it.
+
+Decompression stops as soon as the output would pass `limit` bytes, so a small message that
+inflates to gigabytes (a decompression bomb) costs only the work up to the limit.
+
+    >>> decompress(compress(b"ISA*00*...~"), limit=1 << 20)
+    b'ISA*00*...~'
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from b2b.as2 import asn1
+from b2b.as2.signed_data import ID_DATA
+from b2b.errors import AS2DecompressionFailed, AS2MalformedMessage
+
+ID_COMPRESSED_DATA = asn1.oid("1.2.840.113549.1.9.16.1.9")
+_ZLIB_OID = asn1.oid("1.2.840.113549.1.9.16.3.8")
+_ZLIB = asn1.algorithm(_ZLIB_OID)
+_ZLIB_NULL = asn1.algorithm(_ZLIB_OID, asn1.NULL)
+
+
+def compress(content: bytes, *, level: int = 6) -> bytes:
+    """A CompressedData ContentInfo (DER) with `content` deflated by zlib."""
+    return from_deflated(zlib.compress(content, level))
+
+
+def from_deflated(deflated: bytes) -> bytes:
+    """A CompressedData ContentInfo (DER) around an already zlib-deflated stream."""
+    encapsulated = asn1.sequence(ID_DATA, asn1.explicit(0, asn1.octet_string(deflated)))
+    compressed = asn1.sequence(asn1.integer(0), _ZLIB, encapsulated)
+    return asn1.sequence(ID_COMPRESSED_DATA, asn1.explicit(0, compressed))
+
+
+def decompress(der: bytes, *, limit: int) -> bytes:
+    """The content of a CompressedData ContentInfo, refused past `limit` bytes.
+
+    Raises AS2DecompressionFailed for corrupt data, another algorithm, or too much output.
+    """
+    try:
+        data = _compressed_octets(der)
+    except AS2MalformedMessage as exc:
+        raise AS2DecompressionFailed(f"the compressed data cannot be read: {exc}") from exc
+    return inflate(data, limit=limit)
+
+
+def inflate(data: bytes, *, limit: int) -> bytes:
+    """zlib-inflate `data`, refusing output past `limit` bytes (work stops at the limit)."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise AS2DecompressionFailed(f"the compressed data is corrupt: {exc}") from exc
+    if len(out) > limit:
+        raise AS2DecompressionFailed(f"the content inflates past the limit of {limit} bytes")
+    if not inflater.eof:
+        raise AS2DecompressionFailed("the compressed data is truncated")
+    return out
+
+
+def _compressed_octets(der: bytes) -> bytes:
+    root = asn1.read(der)
+    kind = asn1.first(der, root)
+    if asn1.element(der, kind) != ID_COMPRESSED_DATA:
+        raise AS2MalformedMessage("not CMS CompressedData")
+    body = asn1.first(der, asn1.following(der, kind, root))
+    algorithm = asn1.following(der, asn1.first(der, body), body)
+    if asn1.element(der, algorithm) not in (_ZLIB, _ZLIB_NULL):
+        raise AS2DecompressionFailed("the compression algorithm is not zlib")
+    encapsulated = asn1.following(der, algorithm, body)
+    content = asn1.following(der, asn1.first(der, encapsulated), encapsulated)
+    return asn1.octets(der, asn1.first(der, content))

@@ -1,0 +1,314 @@
+"""Message Disposition Notifications (RFC 3798, RFC 4130 §7): build ours, check the partner's.
+
+Checking is strict. An MDN counts as delivered only when its signature verifies against the
+partner's certificate (when we asked for a signed one), its Original-Message-ID is our message's,
+and its Received-Content-MIC is present, uses the algorithm we asked for and equals our MIC.
+Anything less raises MdnRejected; an authentic MDN reporting an error is a "failed" outcome.
+
+    >>> mdn = build_mdn(received, mdn_message_id="mdn-1@b2b.example", ours=ours)
+    >>> parse_mdn(mdn.headers, mdn.body, partner=acme, expected_message_id=built.message_id,
+    ...           expected_mic=built.mic, expected_mic_algorithm=built.mic_algorithm).status
+    'delivered'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from cryptography import x509
+
+from b2b.as2 import mime, signed_data
+from b2b.as2.algorithms import Digest, SignatureScheme, find_mic_algorithm
+from b2b.as2.certificates import valid_at
+from b2b.as2.envelope import quote_as2_name
+from b2b.as2.model import AS2_VERSION, AS2Envelope, LocalIdentity, PartnerSecurity, ReceivedMessage
+from b2b.errors import AS2AuthenticationFailed, AS2Error, AS2MalformedMessage, MdnRejected
+
+Header = tuple[str, str]
+_REPORT = "multipart/report"
+_NOTIFICATION = "message/disposition-notification"
+
+
+@dataclass(frozen=True)
+class BuiltMdn:
+    """An MDN ready to return in the HTTP response or to POST to the async URL."""
+
+    message_id: str
+    headers: tuple[Header, ...]
+    body: bytes
+    disposition: str
+    signed: bool
+
+
+@dataclass(frozen=True)
+class MdnOutcome:
+    """What a checked MDN says about our message."""
+
+    status: Literal["delivered", "failed"]
+    #: the Disposition value after "automatic-action/MDN-sent-automatically; "
+    disposition: str
+    #: "error: ..." / "warning: ..." / "failure: ..." when present
+    modifier: str | None
+    original_message_id: str
+    received_mic: str | None
+    mic_algorithm: Digest | None
+    signed: bool
+    signer: x509.Certificate | None
+    text: str
+    mdn_message_id: str | None
+
+
+def build_mdn(
+    original: ReceivedMessage | AS2Envelope,
+    *,
+    mdn_message_id: str,
+    ours: LocalIdentity | None,
+    error: AS2Error | None = None,
+    warning: str | None = None,
+    reporting_ua: str = "b2b AS2 gateway",
+    text: str | None = None,
+    now: datetime | None = None,
+    signature_scheme: SignatureScheme = SignatureScheme.PKCS1V15,
+) -> BuiltMdn:
+    """The MDN answering `original`: signed when it asked for a signed one and `ours` is known.
+
+    Pass the ReceivedMessage after success (its MIC goes into Received-Content-MIC), or the
+    envelope from `read_envelope` with the `error` that stopped processing.
+    """
+    envelope = original.envelope if isinstance(original, ReceivedMessage) else original
+    disposition = _disposition(error, warning)
+    report = _report(original, envelope, disposition, reporting_ua, text or _text(envelope, error))
+    request = envelope.mdn_request
+    signed = bool(request and request.signed and ours is not None)
+    if signed and request is not None and ours is not None:
+        report = _sign(
+            report, ours, request.mic_algorithm, request.mic_algorithm_name, signature_scheme
+        )
+    headers = [
+        ("AS2-Version", AS2_VERSION),
+        ("AS2-From", quote_as2_name(envelope.as2_to)),
+        ("AS2-To", quote_as2_name(envelope.as2_from)),
+        ("Message-ID", f"<{mdn_message_id.strip('<>')}>"),
+        ("Subject", "Message Disposition Notification"),
+        ("MIME-Version", "1.0"),
+    ]
+    if now is not None:
+        headers.append(("Date", mime.rfc5322_date(now)))
+    return BuiltMdn(
+        mdn_message_id, (*headers, *report.headers.pairs()), report.body, disposition, signed
+    )
+
+
+def _disposition(error: AS2Error | None, warning: str | None) -> str:
+    if error is not None:
+        return f"processed/{error.disposition_modifier}"
+    if warning:
+        return f"processed/warning: {warning}"
+    return "processed"
+
+
+def _text(envelope: AS2Envelope, error: AS2Error | None) -> str:
+    if error is None:
+        return (
+            f"The AS2 message {envelope.message_id} sent to {envelope.as2_to} was received, "
+            "verified and passed on for processing.\r\n"
+        )
+    return (
+        f"The AS2 message {envelope.message_id} could not be processed: "
+        f"{error.disposition_modifier} ({error.reason}).\r\n"
+    )
+
+
+def _report(
+    original: ReceivedMessage | AS2Envelope,
+    envelope: AS2Envelope,
+    disposition: str,
+    reporting_ua: str,
+    text: str,
+) -> mime.Entity:
+    fields = [
+        ("Reporting-UA", reporting_ua),
+        ("Original-Recipient", f"rfc822; {envelope.as2_to}"),
+        ("Final-Recipient", f"rfc822; {envelope.as2_to}"),
+        ("Original-Message-ID", f"<{envelope.message_id}>"),
+        ("Disposition", f"automatic-action/MDN-sent-automatically; {disposition}"),
+    ]
+    if isinstance(original, ReceivedMessage):
+        fields.append(("Received-Content-MIC", f"{original.mic}, {_mic_name(original)}"))
+    notification = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("latin-1")
+    parts = [
+        mime.build_entity(
+            [
+                ("Content-Type", "text/plain; charset=us-ascii"),
+                ("Content-Transfer-Encoding", "7bit"),
+            ],
+            text.encode("ascii", "replace"),
+        ),
+        mime.build_entity(
+            [("Content-Type", _NOTIFICATION), ("Content-Transfer-Encoding", "7bit")], notification
+        ),
+    ]
+    boundary = mime.make_boundary(*parts)
+    content_type = f'{_REPORT}; report-type=disposition-notification; boundary="{boundary}"'
+    return mime.Entity(
+        mime.Headers([("Content-Type", content_type)]), mime.multipart(parts, boundary)
+    )
+
+
+def _mic_name(received: ReceivedMessage) -> str:
+    request = received.mdn_request
+    if request and request.mic_algorithm is received.mic_algorithm and request.mic_algorithm_name:
+        return request.mic_algorithm_name
+    return received.mic_algorithm.micalg
+
+
+def _sign(
+    report: mime.Entity,
+    ours: LocalIdentity,
+    algorithm: Digest | None,
+    name: str | None,
+    scheme: SignatureScheme,
+) -> mime.Entity:
+    digest = algorithm or Digest.SHA256
+    entity = mime.build_entity(report.headers.pairs(), report.body)
+    signature = signed_data.sign(
+        digest.digest_of(entity),
+        digest=digest,
+        scheme=scheme,
+        signer=ours.signing_key,
+    )
+    signature_part = mime.build_entity(
+        [
+            ("Content-Type", 'application/pkcs7-signature; name="smime.p7s"'),
+            ("Content-Transfer-Encoding", "base64"),
+            ("Content-Disposition", 'attachment; filename="smime.p7s"'),
+        ],
+        mime.base64_lines(signature),
+    )
+    boundary = mime.make_boundary(entity)
+    content_type = (
+        'multipart/signed; protocol="application/pkcs7-signature"; '
+        f'micalg={name or digest.micalg}; boundary="{boundary}"'
+    )
+    body = mime.multipart([entity, signature_part], boundary)
+    return mime.Entity(mime.Headers([("Content-Type", content_type)]), body)
+
+
+# ------------------------------------------------------------------------------------- parse
+
+
+def parse_mdn(
+    headers: Iterable[Header] | Mapping[str, str],
+    body: bytes,
+    *,
+    partner: PartnerSecurity,
+    expected_message_id: str,
+    expected_mic: str | None,
+    expected_mic_algorithm: Digest | None,
+    require_signed: bool = True,
+    now: datetime | None = None,
+) -> MdnOutcome:
+    """Check an MDN for our message strictly; raise MdnRejected with the reason if untrusted."""
+    fields = mime.Headers(headers)
+    entity = mime.Entity(fields, body)
+    report, signer = _unsign(entity, partner, require_signed, now or datetime.now(UTC))
+    notification, text = _notification(report)
+    original = (notification.get("original-message-id") or "").strip().strip("<>")
+    if original != expected_message_id.strip("<>"):
+        raise MdnRejected(f"the MDN answers {original!r}, not {expected_message_id!r}")
+    disposition = (notification.get("disposition") or "").partition(";")[2].strip()
+    if not disposition:
+        raise MdnRejected("the MDN has no Disposition")
+    kind, _, modifier = disposition.partition("/")
+    mic, algorithm = _received_mic(notification.get("received-content-mic"))
+    delivered = kind.strip().lower() == "processed" and not modifier.lower().startswith("error")
+    delivered = delivered and not modifier.lower().startswith("failure")
+    if delivered:
+        _check_mic(mic, algorithm, expected_mic, expected_mic_algorithm)
+    return MdnOutcome(
+        status="delivered" if delivered else "failed",
+        disposition=disposition,
+        modifier=modifier.strip() or None,
+        original_message_id=original,
+        received_mic=mic,
+        mic_algorithm=algorithm,
+        signed=signer is not None,
+        signer=signer,
+        text=text,
+        mdn_message_id=(fields.get("message-id") or "").strip().strip("<>") or None,
+    )
+
+
+def _unsign(
+    entity: mime.Entity, partner: PartnerSecurity, require_signed: bool, now: datetime
+) -> tuple[mime.Entity, x509.Certificate | None]:
+    content_type = entity.content_type
+    if content_type.mime_type == _REPORT:
+        if require_signed:
+            raise MdnRejected("the MDN is not signed, and we asked for a signed MDN")
+        return entity, None
+    if content_type.mime_type != "multipart/signed":
+        raise MdnRejected(f"not an MDN: Content-Type {content_type.mime_type}")
+    try:
+        parts = mime.split_multipart(entity.body, content_type.param("boundary") or "")
+        info = signed_data.read_signed_data(mime.parse_entity(parts[-1]).decoded())
+        certificates = [
+            c
+            for c in partner.certificates
+            if not partner.validate_certificate_dates or valid_at(c, now)
+        ]
+        forms = mime.signed_forms(parts[0], canonicalize=partner.canonicalize_line_endings)
+        verified = signed_data.verify(info, forms, certificates)
+    except (AS2AuthenticationFailed, AS2MalformedMessage, IndexError) as exc:
+        raise MdnRejected(
+            f"the MDN signature does not verify with the partner's certificates: {exc}"
+        ) from exc
+    return mime.parse_entity(parts[0]), verified.certificate
+
+
+def _notification(report: mime.Entity) -> tuple[mime.Headers, str]:
+    if report.content_type.mime_type != _REPORT:
+        raise MdnRejected(f"the signed MDN holds {report.content_type.mime_type}, not a report")
+    try:
+        parts = [
+            mime.parse_entity(p)
+            for p in mime.split_multipart(report.body, report.content_type.param("boundary") or "")
+        ]
+    except AS2MalformedMessage as exc:
+        raise MdnRejected(f"the MDN report cannot be read: {exc}") from exc
+    text = "".join(
+        p.decoded().decode("utf-8", "replace")
+        for p in parts
+        if p.content_type.mime_type == "text/plain"
+    )
+    for part in parts:
+        if part.content_type.mime_type == _NOTIFICATION:
+            return mime.parse_headers(part.decoded()), text
+    raise MdnRejected("the MDN has no message/disposition-notification part")
+
+
+def _received_mic(value: str | None) -> tuple[str | None, Digest | None]:
+    if not value:
+        return None, None
+    mic, _, name = value.partition(",")
+    return mic.strip(), find_mic_algorithm(name) if name.strip() else None
+
+
+def _check_mic(
+    mic: str | None,
+    algorithm: Digest | None,
+    expected: str | None,
+    expected_algorithm: Digest | None,
+) -> None:
+    if mic is None:
+        raise MdnRejected("the MDN has no Received-Content-MIC")
+    if expected is None or expected_algorithm is None:
+        raise MdnRejected("we hold no MIC for this message, so the MDN cannot be checked")
+    if algorithm is not expected_algorithm:
+        name = algorithm.micalg if algorithm else "an unknown algorithm"
+        raise MdnRejected(f"the MDN MIC uses {name}, we asked for {expected_algorithm.micalg}")
+    if mic != expected:
+        raise MdnRejected(f"the MDN MIC {mic} differs from ours {expected}")

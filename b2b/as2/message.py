@@ -1,0 +1,356 @@
+"""Build an AS2 message for a partner, and open one a partner sent us (RFC 4130, RFC 5402).
+
+Layers, innermost first: the payload entity; compression before signing; the multipart/signed
+signature; compression after signing; the enveloped data. The MIC is the digest of the entity
+that was signed (headers included), or, unsigned, of the payload entity (of the bare payload when
+it travels with no layer at all), so both sides compute the same value for Received-Content-MIC.
+
+    >>> built = build_message(x12, settings=OutboundSecurity(), ours=ours, partner=acme,
+    ...                       message_id="po-4711@b2b.example", filename="po4711.x12")
+    >>> received = open_message(built.headers, built.body, find_partner=lookup)
+    >>> received.payload == x12 and received.mic == built.mic
+    True
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+
+from b2b.as2 import compressed_data, enveloped_data, mime, signed_data
+from b2b.as2.algorithms import Compression, Digest, TransferEncoding
+from b2b.as2.certificates import valid_at
+from b2b.as2.envelope import as2_headers, read_envelope
+from b2b.as2.model import (
+    AS2Envelope,
+    BuiltMessage,
+    LocalIdentity,
+    MdnRequest,
+    OutboundSecurity,
+    PartnerSecurity,
+    ReceivedMessage,
+    ReceiveLimits,
+)
+from b2b.errors import (
+    AS2AuthenticationFailed,
+    AS2InsufficientSecurity,
+    AS2MalformedMessage,
+    AS2UnknownTradingPartner,
+    ConfigurationError,
+)
+
+Header = tuple[str, str]
+FindPartner = Callable[[str, str], tuple[LocalIdentity, PartnerSecurity] | None]
+_PKCS7_MIME = ("application/pkcs7-mime", "application/x-pkcs7-mime")
+_DEFAULT_LIMITS = ReceiveLimits()
+_SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
+
+
+@dataclass
+class _Part:
+    """An entity under construction: headers, body (transfer-encoded) and serialised form."""
+
+    headers: list[Header]
+    body: bytes
+
+    def entity(self) -> bytes:
+        return mime.build_entity(self.headers, self.body)
+
+
+def build_message(
+    payload: bytes,
+    *,
+    settings: OutboundSecurity,
+    ours: LocalIdentity,
+    partner: PartnerSecurity,
+    message_id: str,
+    as2_from: str | None = None,
+    as2_to: str | None = None,
+    filename: str | None = None,
+    now: datetime | None = None,
+) -> BuiltMessage:
+    """Package `payload` for `partner` as `settings` say: sign, compress, encrypt, AS2 headers.
+
+    `now` (default: the clock) picks the partner certificate valid today and writes Date.
+    """
+    moment = now or datetime.now(UTC)
+    part = _payload_part(payload, settings, filename)
+    unsigned_mic_input = part.body if _bare(settings) else part.entity()
+    mic_algorithm = _expected_mic_algorithm(settings)
+    mic = None
+    if settings.compression is Compression.BEFORE_SIGNING or (
+        settings.compression is Compression.AFTER_SIGNING and not settings.sign
+    ):
+        part = _compressed_part(part, settings)
+    if settings.sign:
+        part, signed_entity = _signed_part(part, settings, ours)
+        if mic_algorithm is not None:
+            mic_input = signed_entity
+            if partner.canonicalize_line_endings:
+                mic_input = mime.canonical_line_endings(signed_entity)
+            mic = _mic(mic_input, mic_algorithm)
+        if settings.compression is Compression.AFTER_SIGNING:
+            part = _compressed_part(part, settings)
+    elif mic_algorithm is not None:
+        mic = _mic(unsigned_mic_input, mic_algorithm)
+    if settings.encrypt:
+        part = _encrypted_part(part, settings, _encryption_certificate(partner, moment))
+    headers = as2_headers(settings, ours, partner, message_id, as2_from, as2_to, now)
+    return BuiltMessage(message_id, (*headers, *part.headers), part.body, mic, mic_algorithm)
+
+
+def _bare(settings: OutboundSecurity) -> bool:
+    return not (settings.sign or settings.encrypt or settings.compression is not Compression.NONE)
+
+
+def _expected_mic_algorithm(settings: OutboundSecurity) -> Digest | None:
+    if settings.mdn is None:
+        return None
+    if settings.mdn.signed:
+        return settings.mdn.mic_algorithm
+    return settings.digest if settings.sign else Digest.SHA1
+
+
+def _payload_part(payload: bytes, settings: OutboundSecurity, filename: str | None) -> _Part:
+    headers = [("Content-Type", settings.content_type)]
+    headers.append(("Content-Transfer-Encoding", settings.transfer_encoding.value))
+    if filename:
+        headers.append(("Content-Disposition", f"attachment; filename={mime.quote(filename)}"))
+    return _Part(headers, _transfer(payload, settings))
+
+
+def _transfer(data: bytes, settings: OutboundSecurity) -> bytes:
+    if settings.transfer_encoding is TransferEncoding.BASE64:
+        return mime.base64_lines(data)
+    return data
+
+
+def _smime_part(der: bytes, smime_type: str, name: str, settings: OutboundSecurity) -> _Part:
+    headers = [
+        ("Content-Type", f'application/pkcs7-mime; smime-type={smime_type}; name="{name}"'),
+        ("Content-Transfer-Encoding", settings.transfer_encoding.value),
+        ("Content-Disposition", f'attachment; filename="{name}"'),
+    ]
+    return _Part(headers, _transfer(der, settings))
+
+
+def _compressed_part(part: _Part, settings: OutboundSecurity) -> _Part:
+    der = compressed_data.compress(part.entity(), level=settings.zlib_level)
+    return _smime_part(der, "compressed-data", "smime.p7z", settings)
+
+
+def _signed_part(
+    part: _Part, settings: OutboundSecurity, ours: LocalIdentity
+) -> tuple[_Part, bytes]:
+    entity = part.entity()
+    digest = settings.digest.digest_of(entity)
+    signature = signed_data.sign(
+        digest, digest=settings.digest, scheme=settings.signature_scheme, signer=ours.signing_key
+    )
+    signature_part = _Part(  # base64 whatever the setting: OpenSSL reads no other
+        [
+            ("Content-Type", 'application/pkcs7-signature; name="smime.p7s"'),
+            ("Content-Transfer-Encoding", "base64"),
+            ("Content-Disposition", 'attachment; filename="smime.p7s"'),
+        ],
+        mime.base64_lines(signature),
+    )
+    boundary = mime.make_boundary(entity)
+    content_type = (
+        'multipart/signed; protocol="application/pkcs7-signature"; '
+        f'micalg={settings.micalg(settings.digest)}; boundary="{boundary}"'
+    )
+    body = mime.multipart([entity, signature_part.entity()], boundary)
+    return _Part([("Content-Type", content_type)], body), entity
+
+
+def _encrypted_part(
+    part: _Part, settings: OutboundSecurity, certificate: x509.Certificate
+) -> _Part:
+    der = enveloped_data.encrypt(
+        part.entity(),
+        recipient=certificate,
+        encryption=settings.encryption,
+        key_transport=settings.key_transport,
+    )
+    return _smime_part(der, "enveloped-data", "smime.p7m", settings)
+
+
+def _encryption_certificate(partner: PartnerSecurity, now: datetime) -> x509.Certificate:
+    usable = _usable_certificates(partner, now)
+    if not usable:
+        raise ConfigurationError(
+            f"partner {partner.as2_id!r} has no certificate valid on {now:%Y-%m-%d} to encrypt to"
+        )
+    return max(usable, key=lambda cert: cert.not_valid_before_utc)
+
+
+def _usable_certificates(partner: PartnerSecurity, now: datetime) -> list[x509.Certificate]:
+    if not partner.validate_certificate_dates:
+        return list(partner.certificates)
+    return [cert for cert in partner.certificates if valid_at(cert, now)]
+
+
+def _mic(content: bytes, algorithm: Digest) -> str:
+    return base64.b64encode(algorithm.digest_of(content)).decode("ascii")
+
+
+@dataclass
+class _Opened:
+    """What unwrapping found so far."""
+
+    entity: mime.Entity
+    #: the entity's bytes as they arrived (the HTTP body at the top level)
+    raw: bytes
+    signed: signed_data.Verified | None = None
+    decrypted: enveloped_data.Decrypted | None = None
+    compressed: bool = False
+
+
+def open_message(
+    headers: Iterable[Header] | Mapping[str, str],
+    body: bytes,
+    *,
+    find_partner: FindPartner,
+    limits: ReceiveLimits = _DEFAULT_LIMITS,
+    now: datetime | None = None,
+) -> ReceivedMessage:
+    """Decrypt, verify and decompress a received message, and enforce the partner's policy.
+
+    `find_partner(as2_from, as2_to)` returns (our identity, the partner's security) or None.
+    Raises an AS2Error subclass whose `disposition_modifier` is what the MDN must report.
+    """
+    fields = mime.Headers(headers)
+    envelope = read_envelope(fields)
+    found = find_partner(envelope.as2_from, envelope.as2_to)
+    if found is None:
+        raise AS2UnknownTradingPartner(
+            f"no partner {envelope.as2_from!r} sending to {envelope.as2_to!r}"
+        )
+    ours, partner = found
+    opened = _Opened(mime.Entity(fields, body), body)
+    if partner.require_encrypted and _smime_type(opened.entity) != "enveloped-data":
+        raise AS2InsufficientSecurity(f"partner {partner.as2_id!r} must encrypt its messages")
+    for _ in range(limits.max_layers):
+        if not _unwrap(opened, ours, partner, limits, now or datetime.now(UTC)):
+            break
+    else:
+        raise AS2MalformedMessage(f"more than {limits.max_layers} nested layers")
+    if partner.require_signed and opened.signed is None:
+        raise AS2InsufficientSecurity(f"partner {partner.as2_id!r} must sign its messages")
+    return _received(envelope, opened)
+
+
+def _smime_type(entity: mime.Entity) -> str | None:
+    content_type = entity.content_type
+    if content_type.mime_type in _PKCS7_MIME:
+        return (content_type.param("smime-type") or "").lower() or None
+    return content_type.mime_type
+
+
+def _unwrap(
+    opened: _Opened,
+    ours: LocalIdentity,
+    partner: PartnerSecurity,
+    limits: ReceiveLimits,
+    now: datetime,
+) -> bool:
+    """Remove one layer; False when the entity is the payload."""
+    entity, kind = opened.entity, _smime_type(opened.entity)
+    if kind == "multipart/signed":
+        inner = _verify_multipart(opened, entity, partner, now)
+    elif kind == "enveloped-data":
+        opened.decrypted = enveloped_data.decrypt(entity.decoded(), ours.keys)
+        inner = opened.decrypted.content
+    elif kind == "compressed-data":
+        opened.compressed = True
+        inner = compressed_data.decompress(entity.decoded(), limit=limits.max_payload_bytes)
+    elif kind == "signed-data":
+        info = signed_data.read_signed_data(entity.decoded())
+        opened.signed = signed_data.verify(info, [], _verifiers(partner, now))
+        inner = opened.signed.content
+    else:
+        return False
+    opened.entity, opened.raw = _inner_entity(inner, entity), inner
+    return True
+
+
+def _inner_entity(inner: bytes, outer: mime.Entity) -> mime.Entity:
+    """The entity inside a layer; bare content (Mendelson encrypts the payload without MIME
+    headers) becomes an octet-stream entity named by the outer Content-Disposition."""
+    parsed = mime.parse_inner_entity(inner)
+    if parsed is not None:
+        return parsed
+    headers = [("Content-Type", "application/octet-stream")]
+    disposition = outer.headers.get("content-disposition")
+    if disposition and "smime.p7" not in disposition:
+        headers.append(("Content-Disposition", disposition))
+    return mime.Entity(mime.Headers(headers), inner)
+
+
+def _verify_multipart(
+    opened: _Opened, entity: mime.Entity, partner: PartnerSecurity, now: datetime
+) -> bytes:
+    boundary = entity.content_type.param("boundary")
+    if not boundary:
+        raise AS2MalformedMessage("multipart/signed without a boundary")
+    parts = mime.split_multipart(entity.body, boundary)
+    if len(parts) != 2:
+        raise AS2MalformedMessage(f"multipart/signed has {len(parts)} parts, not 2")
+    signature = mime.parse_entity(parts[1])
+    if signature.content_type.mime_type not in _SIGNATURE_TYPES:
+        raise AS2MalformedMessage("the second part of multipart/signed is not a signature")
+    info = signed_data.read_signed_data(signature.decoded())
+    forms = mime.signed_forms(parts[0], canonicalize=partner.canonicalize_line_endings)
+    opened.signed = signed_data.verify(info, forms, _verifiers(partner, now))
+    return parts[0]
+
+
+def _verifiers(partner: PartnerSecurity, now: datetime) -> list[x509.Certificate]:
+    usable = _usable_certificates(partner, now)
+    if not usable:
+        raise AS2AuthenticationFailed(
+            f"no certificate of partner {partner.as2_id!r} is valid on {now:%Y-%m-%d}"
+        )
+    return usable
+
+
+def _received_mic(opened: _Opened, request: MdnRequest | None) -> tuple[str, Digest]:
+    """The MIC as the sender computed it: over the signed entity in the form that verified,
+    with the requested algorithm (else the signature's); unsigned, over the payload entity
+    with the requested algorithm (else SHA-1, RFC 4130's default)."""
+    requested = request.mic_algorithm if request else None
+    verified = opened.signed
+    if verified is None:
+        algorithm = requested or Digest.SHA1
+        return _mic(opened.raw, algorithm), algorithm
+    if requested is None or requested is verified.digest:
+        return base64.b64encode(verified.content_digest).decode("ascii"), verified.digest
+    return _mic(verified.content, requested), requested
+
+
+def _received(envelope: AS2Envelope, opened: _Opened) -> ReceivedMessage:
+    payload_entity = opened.entity
+    verified = opened.signed
+    mic, algorithm = _received_mic(opened, envelope.mdn_request)
+    disposition = mime.parse_parameters(payload_entity.headers.get("content-disposition", ""))
+    filename = disposition.param("filename")
+    return ReceivedMessage(
+        envelope=envelope,
+        payload=payload_entity.decoded(),
+        content_type=payload_entity.headers.get("content-type", "text/plain"),
+        filename=filename.replace("\\", "/").rpartition("/")[2] or None if filename else None,
+        signed=verified is not None,
+        encrypted=opened.decrypted is not None,
+        compressed=opened.compressed,
+        mic=mic,
+        mic_algorithm=algorithm,
+        signature_digest=verified.digest if verified else None,
+        encryption=opened.decrypted.encryption if opened.decrypted else None,
+        key_transport=opened.decrypted.key_transport if opened.decrypted else None,
+        signer=verified.certificate if verified else None,
+    )

@@ -1,0 +1,310 @@
+"""The MIME subset AS2 uses, byte for byte: entities, multipart/signed, transfer encodings.
+
+Bytes are never re-encoded on the way in: a signed part is hashed exactly as it arrived, so the
+parser returns slices of the input. Header names are case-insensitive, folded headers are
+unfolded, and both CRLF and bare LF line ends are read. What we write uses CRLF throughout.
+
+    >>> entity = parse_entity(b"Content-Type: application/edi-x12\\r\\n\\r\\nISA*00~")
+    >>> entity.content_type.mime_type, entity.body
+    ('application/edi-x12', b'ISA*00~')
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import NamedTuple, TypeVar, cast, overload
+
+from b2b.errors import AS2MalformedMessage
+
+CRLF = b"\r\n"
+_T = TypeVar("_T")
+_FIELD_NAME = re.compile(rb"^[!-9;-~]+[ \t]*:")
+_FOLD = re.compile(r"\r?\n[ \t]+")
+_FIELD = re.compile(r"^([^:\r\n]+):([^\r\n]*)", re.MULTILINE)
+_PARAMETER = re.compile(r';\s*([^=;\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+class Headers(Mapping[str, str]):
+    """Header fields in order, looked up case-insensitively; the first of a repeated name wins.
+
+    >>> Headers([("AS2-From", "acme")])["as2-from"]
+    'acme'
+    """
+
+    __slots__ = ("_index", "_items")
+
+    def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
+        # `type(...)`/`hasattr` rather than isinstance(Mapping): the ABC check is slow
+        pairs: tuple[tuple[str, str], ...]
+        if type(items) is Headers:
+            pairs = items.pairs()
+        elif hasattr(items, "items"):
+            pairs = tuple(cast("Mapping[str, str]", items).items())
+        else:
+            pairs = tuple(items)
+        self._items = pairs
+        self._index: dict[str, str] = {name.lower(): value for name, value in reversed(pairs)}
+
+    def __getitem__(self, name: str) -> str:
+        return self._index[name.lower()]
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        """The first value of a header field, looked up case-insensitively, or `default`."""
+        return self._index.get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The fields as (name, value) pairs, in their original order and spelling."""
+        return self._items
+
+
+class ContentType(NamedTuple):
+    """A Content-Type value: lower-case type/subtype and lower-case parameter names."""
+
+    mime_type: str
+    params: Mapping[str, str]
+
+    def param(self, name: str) -> str | None:
+        """A parameter's value (unquoted), or None."""
+        return self.params.get(name.lower())
+
+
+class Entity:
+    """One MIME entity: its headers and its body (still transfer-encoded)."""
+
+    __slots__ = ("_content_type", "body", "headers")
+
+    def __init__(self, headers: Headers, body: bytes) -> None:
+        self.headers = headers
+        self.body = body
+        self._content_type: ContentType | None = None
+
+    def __repr__(self) -> str:
+        return f"Entity({self.headers.get('content-type')!r}, {len(self.body)} bytes)"
+
+    @property
+    def content_type(self) -> ContentType:
+        """The parsed Content-Type (text/plain when absent, as RFC 2045 says)."""
+        if self._content_type is None:
+            value = self.headers.get("content-type") or "text/plain"
+            self._content_type = parse_parameters(value)
+        return self._content_type
+
+    def decoded(self) -> bytes:
+        """The body with its Content-Transfer-Encoding undone."""
+        return decode_transfer(self.body, self.headers.get("content-transfer-encoding"))
+
+
+def parse_entity(data: bytes) -> Entity:
+    """Split an entity into headers and body (LF or CRLF line ends)."""
+    head, start = split_head(data)
+    return Entity(parse_headers(head), data[start:])
+
+
+def parse_inner_entity(data: bytes) -> Entity | None:
+    """The entity inside a CMS layer, or None when `data` is bare content: it must start with
+    header lines, a Content-Type among them, then an empty line (bare content may well have a
+    first line that looks like "name: value")."""
+    head, start = split_head(data)
+    if not head or start == len(head) or not _FIELD_NAME.match(head):
+        return None
+    headers = parse_headers(head)
+    return Entity(headers, data[start:]) if "content-type" in headers else None
+
+
+def split_head(data: bytes) -> tuple[bytes, int]:
+    """The header block and the offset where the body starts (after the first empty line)."""
+    if data[:1] == b"\n":
+        return b"", 1
+    if data[:2] == CRLF:
+        return b"", 2
+    crlf = data.find(b"\n\r\n")
+    lf = data.find(b"\n\n", 0, len(data) if crlf < 0 else crlf)
+    if lf >= 0:
+        return data[: lf + 1], lf + 2
+    if crlf >= 0:
+        return data[: crlf + 1], crlf + 3
+    return data, len(data)
+
+
+def parse_headers(block: bytes) -> Headers:
+    """Header fields from a header block; folded lines are joined, lines without ':' skipped."""
+    text = block.decode("latin-1")
+    if "\n " in text or "\n\t" in text:
+        text = _FOLD.sub(" ", text)
+    return Headers([(name.strip(), value.strip()) for name, value in _FIELD.findall(text)])
+
+
+def parse_parameters(value: str) -> ContentType:
+    """`type/subtype; name=value; name="quoted \\"value\\""` → ContentType (also for
+    Content-Disposition, whose "type" is e.g. `attachment`)."""
+    kind, *pieces = value.split(";")
+    if '"' in value and any(piece.count('"') % 2 for piece in pieces):  # a quoted ";"
+        pieces = [f"{name}={raw}" for name, raw in _PARAMETER.findall(value[len(kind) :])]
+    params = {}
+    for piece in pieces:
+        name, _, raw = piece.partition("=")
+        params[name.strip().lower()] = _unquote(raw.strip())
+    return ContentType(kind.strip().lower(), params)
+
+
+def split_multipart(body: bytes, boundary: str) -> list[bytes]:
+    """The raw bytes of each body part, exactly as sent (without the CRLF before a delimiter)."""
+    delimiter = b"--" + boundary.encode("latin-1")
+    parts: list[bytes] = []
+    pos = _next_delimiter(body, delimiter, 0)
+    while pos >= 0:
+        after = pos + len(delimiter)
+        if body[after : after + 2] == b"--":
+            return parts
+        line_end = body.find(b"\n", after)
+        if line_end < 0:
+            break
+        following = _next_delimiter(body, delimiter, line_end)
+        end = len(body) if following < 0 else following - 1
+        end -= body[end - 1 : end] == b"\r"
+        parts.append(body[line_end + 1 : max(end, line_end + 1)])
+        pos = following
+    if not parts:
+        raise AS2MalformedMessage(f"no body part with boundary {boundary!r}")
+    return parts
+
+
+def _next_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
+    """Offset of the next delimiter line at or after `start` (-1 if none)."""
+    if start == 0 and body.startswith(delimiter) and _delimiter_ends(body, len(delimiter)):
+        return 0
+    needle = b"\n" + delimiter
+    found = body.find(needle, start)
+    while found >= 0 and not _delimiter_ends(body, found + len(needle)):
+        found = body.find(needle, found + 1)
+    return found + 1 if found >= 0 else -1
+
+
+def _delimiter_ends(body: bytes, at: int) -> bool:
+    return body[at : at + 1] in (b"", b"\r", b"\n", b"-", b" ", b"\t")
+
+
+def decode_transfer(body: bytes, encoding: str | None) -> bytes:
+    """Undo a Content-Transfer-Encoding (base64, quoted-printable, binary, 7bit, 8bit)."""
+    name = (encoding or "binary").strip().lower()
+    if name in ("binary", "7bit", "8bit"):
+        return body
+    try:
+        if name == "base64":
+            return binascii.a2b_base64(body)
+        if name == "quoted-printable":
+            return binascii.a2b_qp(body)
+    except binascii.Error as exc:
+        raise AS2MalformedMessage(f"bad {name} content: {exc}") from exc
+    raise AS2MalformedMessage(f"unknown Content-Transfer-Encoding {encoding!r}")
+
+
+def base64_lines(data: bytes) -> bytes:
+    """Base64 in 76-character lines ending in CRLF (RFC 2045)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    if not encoded:
+        return b""
+    return CRLF.join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + CRLF
+
+
+def build_entity(headers: Iterable[tuple[str, str]], body: bytes) -> bytes:
+    """Header lines, an empty line, then the body; CRLF line ends."""
+    head = "".join([f"{name}: {value}\r\n" for name, value in headers])
+    return head.encode("latin-1") + CRLF + body
+
+
+def multipart(parts: Iterable[bytes], boundary: str) -> bytes:
+    """A multipart body from raw entities."""
+    delimiter = b"--" + boundary.encode("latin-1")
+    joined = b"".join([delimiter + CRLF + part + CRLF for part in parts])
+    return joined + delimiter + b"--" + CRLF
+
+
+def make_boundary(*seeds: bytes) -> str:
+    """A boundary derived from the content it will separate (deterministic; checked unique)."""
+    hasher = hashlib.sha1(usedforsecurity=False)
+    for seed in seeds:
+        hasher.update(seed)
+    digest = hasher.hexdigest()
+    for start in range(0, 8):
+        boundary = f"----=_b2b_{digest[start : start + 32]}"
+        encoded = boundary.encode()
+        if all(encoded not in seed for seed in seeds):
+            return boundary
+    raise AS2MalformedMessage("cannot find a boundary absent from the content")
+
+
+def quote(value: str) -> str:
+    """A header parameter value, quoted when it needs to be."""
+    if value and all(c.isalnum() or c in "!#$&+-.^_`|~" for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def rfc5322_date(moment: datetime) -> str:
+    """A Date header value in UTC, independent of the locale: "Sat, 28 Nov 2026 12:00:00 +0000"."""
+    at = moment.astimezone(UTC)
+    return (
+        f"{_DAYS[at.weekday()]}, {at.day:02d} {_MONTHS[at.month - 1]} {at.year} "
+        f"{at.hour:02d}:{at.minute:02d}:{at.second:02d} +0000"
+    )
+
+
+def canonical_line_endings(data: bytes) -> bytes:
+    """Every line end as CRLF (bare LF becomes CRLF; CRLF stays; bare CR stays)."""
+    return data.replace(CRLF, b"\n").replace(b"\n", CRLF)
+
+
+def signed_forms(raw: bytes, *, canonicalize: bool) -> Iterator[bytes]:
+    """The forms a signer may have hashed a received entity in, most literal first (lazily:
+    the first form that matches the signed digest ends the search).
+
+    The bytes as received; with the header lines in canonical CRLF form (a transport that
+    rewrote line ends: the Sterling B2Bi capture in the corpus needs this); and, for text/* or
+    when `canonicalize` (the Sterling-style switch) is on, the whole entity with CRLF line ends.
+    """
+    yield raw
+    head, start = split_head(raw)
+    seen = {raw}
+    if canonical_line_endings(head) != head:
+        seen.add(form := canonical_line_endings(raw[:start]) + raw[start:])
+        yield form
+    text = parse_headers(head).get("content-type", "text/plain").lower().startswith("text/")
+    if (canonicalize or text) and (form := canonical_line_endings(raw)) not in seen:
+        yield form
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        inner, out, escaped = value[1:-1], [], False
+        if "\\" not in inner:
+            return inner
+        for char in inner:
+            if escaped or char != "\\":
+                out.append(char)
+                escaped = False
+            else:
+                escaped = True
+        return "".join(out)
+    return value

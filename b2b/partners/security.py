@@ -1,0 +1,158 @@
+"""AS2 security from configuration: our keys (settings) and each partner's `[as2]` section.
+
+Loads the key and certificate files once, at start, so that a missing file or a wrong
+passphrase stops the gateway with the file named, not the first message.
+
+    >>> directory = As2Directory.load(settings, registry)
+    >>> directory.find_partner("ACME-AS2", "B2B-GATEWAY")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from b2b.as2 import (
+    Compression,
+    Digest,
+    Encryption,
+    KeyTransport,
+    LocalIdentity,
+    MdnOptions,
+    OutboundSecurity,
+    PartnerSecurity,
+    SignatureScheme,
+    TransferEncoding,
+    days_until_expiry,
+    load_certificates,
+    load_key_pair,
+)
+from b2b.config import Settings
+from b2b.errors import ConfigurationError
+from b2b.partners.profile import As2Partner, PartnerProfile
+from b2b.partners.registry import PartnerRegistry
+
+EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class PartnerAs2:
+    """A partner profile with its loaded AS2 security."""
+
+    profile: PartnerProfile
+    security: PartnerSecurity
+    outbound: OutboundSecurity
+
+
+@dataclass(frozen=True)
+class As2Directory:
+    """Our AS2 identity and every AS2 partner's loaded security, by AS2 name."""
+
+    ours: LocalIdentity | None
+    partners: dict[str, PartnerAs2]
+
+    @classmethod
+    def load(cls, settings: Settings, registry: PartnerRegistry) -> As2Directory:
+        """Load our keys and the partners' certificates; ConfigurationError names the file."""
+        certs = settings.resolve(settings.certs_dir)
+        ours = local_identity(settings, certs)
+        mdn_url = f"{settings.public_url.rstrip('/')}/as2/mdn"
+        partners = {}
+        for profile in registry:
+            if profile.as2 is None:
+                continue
+            security = partner_security(profile.as2, certs, profile.id)
+            outbound = outbound_security(profile.as2, async_url=mdn_url)
+            partners[profile.as2.as2_id] = PartnerAs2(profile, security, outbound)
+        if partners and ours is None:
+            raise ConfigurationError(
+                "partners use AS2 but B2B_AS2_KEYS names no key of ours (make one with "
+                "`b2b certs new`)"
+            )
+        return cls(ours, partners)
+
+    def find_partner(
+        self, as2_from: str, as2_to: str
+    ) -> tuple[LocalIdentity, PartnerSecurity] | None:
+        """For `open_message`: the pair for a message from `as2_from` to us, else None."""
+        found = self.partners.get(as2_from)
+        if found is None or self.ours is None or as2_to != self.ours.as2_id:
+            return None
+        return self.ours, found.security
+
+    def expiring(self, *, now: dt.datetime) -> list[str]:
+        """Warnings for every certificate that expires within 30 days (or has expired)."""
+        named = [("our key", pair.certificate) for pair in (self.ours.keys if self.ours else ())]
+        for as2_id, partner in self.partners.items():
+            named += [(f"partner {as2_id}", c) for c in partner.security.certificates]
+        warnings = []
+        for who, certificate in named:
+            days = days_until_expiry(certificate, now=now)
+            if days < EXPIRY_WARNING_DAYS:
+                subject = certificate.subject.rfc4514_string()
+                state = "expired" if days < 0 else f"expires in {days} days"
+                warnings.append(f"{who}: certificate {subject} {state}")
+        return warnings
+
+
+def local_identity(settings: Settings, certs: Path) -> LocalIdentity | None:
+    """Our AS2 name and key pairs from settings, or None when no key is configured."""
+    if not settings.as2_keys:
+        return None
+    secret = settings.as2_key_passphrase
+    passphrase = secret.get_secret_value() if secret else None
+    pairs = tuple(
+        load_key_pair(_read(certs, name, "B2B_AS2_KEYS"), passphrase=passphrase)
+        for name in settings.as2_keys
+    )
+    return LocalIdentity(settings.as2_id, pairs)
+
+
+def partner_security(as2: As2Partner, certs: Path, partner_id: str) -> PartnerSecurity:
+    """The partner's certificates and inbound policy."""
+    certificates = tuple(
+        c
+        for name in as2.certificates
+        for c in load_certificates(_read(certs, name, f"partner {partner_id}: as2.certificates"))
+    )
+    return PartnerSecurity(
+        as2_id=as2.as2_id,
+        certificates=certificates,
+        require_signed=as2.require_signed,
+        require_encrypted=as2.require_encrypted,
+        validate_certificate_dates=as2.validate_certificate_dates,
+        canonicalize_line_endings=as2.canonicalize_line_endings,
+    )
+
+
+def outbound_security(as2: As2Partner, *, async_url: str) -> OutboundSecurity:
+    """How we package messages for this partner."""
+    mdn = None
+    if as2.mdn != "none":
+        mdn = MdnOptions(
+            signed=as2.mdn_signed,
+            mic_algorithm=Digest(as2.mdn_mic_algorithm),
+            async_url=async_url if as2.mdn == "async" else None,
+        )
+    return OutboundSecurity(
+        sign=as2.sign is not None,
+        digest=Digest(as2.sign or "sha256"),
+        signature_scheme=SignatureScheme(as2.signature_scheme),
+        encrypt=as2.encrypt is not None,
+        encryption=Encryption(as2.encrypt or "aes256_cbc"),
+        key_transport=KeyTransport(as2.key_transport),
+        compression=Compression(as2.compress),
+        transfer_encoding=TransferEncoding(as2.transfer_encoding),
+        content_type=as2.content_type,
+        mdn=mdn,
+        micalg_style=as2.micalg_style,
+    )
+
+
+def _read(certs: Path, name: str, where: str) -> bytes:
+    path = certs / name
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"{where}: cannot read {path}: {exc.strerror}") from exc

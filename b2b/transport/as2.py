@@ -1,0 +1,97 @@
+"""AS2's HTTP leg: POST a built message to the partner (or an MDN to an async URL).
+
+Errors are translated here, once: a connection problem, a time-out or a 5xx may pass with a
+retry (TransportError); a 4xx will not (PermanentTransportError).
+
+    >>> with As2Poster(profile.transport, certs_dir=Path("certs")) as poster:
+    ...     reply = poster.post(built.headers, built.body)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from b2b.errors import ConfigurationError, PermanentTransportError, TransportError
+from b2b.partners import As2Transport
+
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    """The partner's HTTP answer: a sync MDN travels in it."""
+
+    status: int
+    headers: Headers
+    body: bytes
+
+
+class As2Poster:
+    """Posts AS2 messages to one partner URL over a kept-alive connection."""
+
+    def __init__(self, settings: As2Transport, *, certs_dir: Path) -> None:
+        self.url = settings.url
+        self._client = httpx.Client(
+            timeout=settings.timeout_seconds,
+            auth=_basic_auth(settings, certs_dir),
+            cert=_path(certs_dir, settings.tls_client_certificate),
+            verify=_path(certs_dir, settings.tls_ca_file) or True,
+        )
+
+    def post(self, headers: Headers, body: bytes) -> HttpReply:
+        """POST; a non-2xx answer or a network failure raises (see the module docstring)."""
+        return post(self._client, self.url, headers, body)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._client.close()
+
+    def __enter__(self) -> As2Poster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def post(client: httpx.Client, url: str, headers: Headers, body: bytes) -> HttpReply:
+    """POST `body` with `headers` to `url`; see the module docstring for errors."""
+    with _translate(url):
+        response = client.post(url, content=body, headers=list(headers))
+    reply = HttpReply(response.status_code, tuple(response.headers.multi_items()), response.content)
+    if reply.status >= 500:
+        raise TransportError(f"{url} answered HTTP {reply.status}")
+    if reply.status >= 300:
+        raise PermanentTransportError(
+            f"{url} answered HTTP {reply.status}: {reply.body[:200].decode('utf-8', 'replace')}"
+        )
+    return reply
+
+
+@contextmanager
+def _translate(url: str) -> Iterator[None]:
+    try:
+        yield
+    except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        raise TransportError(f"{url}: {type(exc).__name__}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise PermanentTransportError(f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _path(certs_dir: Path, name: str | None) -> str | None:
+    return None if name is None else str(certs_dir / name)
+
+
+def _basic_auth(settings: As2Transport, certs_dir: Path) -> httpx.BasicAuth | None:
+    if settings.basic_auth_user is None or settings.basic_auth_password_file is None:
+        return None
+    path = certs_dir / settings.basic_auth_password_file
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(f"transport.basic_auth_password_file: {path}: {exc}") from exc
+    return httpx.BasicAuth(settings.basic_auth_user, password)

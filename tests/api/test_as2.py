@@ -1,0 +1,176 @@
+"""AS2 through two real gateways on loopback: ours sends, the demo partner answers with MDNs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from b2b.as2 import (
+    LocalIdentity,
+    OutboundSecurity,
+    PartnerSecurity,
+    build_message,
+    load_certificates,
+    load_key_pair,
+)
+from tests.api.conftest import GatewayFactory, RunningGateway
+from tests.conftest import ROOT
+
+AS2_SAMPLE = (ROOT / "samples" / "cxml" / "order_request_as2.xml").read_bytes()
+AS2_PO = "HMG-PO-100484"
+CERTS = ROOT / "certs"
+
+
+def _partner_side(start_gateway: GatewayFactory, tmp_path: Path) -> RunningGateway:
+    """The demo AS2 partner: another gateway with its own identity, store and profile of us."""
+    return start_gateway(
+        database_url=f"sqlite:///{tmp_path / 'partner.sqlite3'}",
+        data_dir=tmp_path / "partner-var",
+        partners_dir=ROOT / "examples" / "as2-partner" / "partners",
+        as2_id="B2B-DEMO-PARTNER",
+        as2_keys=("demo/demo-partner.pem",),
+    )
+
+
+def _our_side(
+    start_gateway: GatewayFactory, tmp_path: Path, partner: RunningGateway, **as2: str
+) -> RunningGateway:
+    folder = tmp_path / "our-partners"
+    folder.mkdir()
+    profile = (ROOT / "partners" / "demo-as2.toml").read_text()
+    profile = profile.replace("http://127.0.0.1:8081", partner.url)
+    for key, value in as2.items():
+        profile = profile.replace(f'{key} = "sync"', f'{key} = "{value}"')
+    (folder / "demo-as2.toml").write_text(profile)
+    return start_gateway(partners_dir=folder)
+
+
+def _received_by(partner: RunningGateway) -> list[tuple[str, str, bytes]]:
+    url = partner.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(url) as conn:
+        rows = conn.execute("select as2_from, status, payload from as2_inbound").fetchall()
+    return [(a, s, bytes(p) if p else b"") for a, s, p in rows]
+
+
+def test_order_goes_by_as2_and_a_signed_mdn_confirms_it(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    partner = _partner_side(start_gateway, tmp_path)
+    ours = _our_side(start_gateway, tmp_path, partner)
+    assert ours.post_cxml(AS2_SAMPLE).status_code == 200
+    message = ours.wait_for(AS2_PO, "sent")
+    assert message["receipt"].startswith("as2 signed MDN ")
+    assert "processed" in message["receipt"]
+    states = [e["state"] for e in message["events"]]
+    assert states == ["received", "mapped", "queued", "as2-built", "sent"]
+    [(as2_from, status, payload)] = _received_by(partner)
+    assert (as2_from, status) == ("B2B-GATEWAY", "processed")
+    assert payload.startswith(b"ISA*")
+    assert b"BEG*00*SA*HMG-PO-100484" in payload
+
+
+def test_an_async_mdn_comes_back_to_our_mdn_endpoint(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    partner = _partner_side(start_gateway, tmp_path)
+    ours = _our_side(start_gateway, tmp_path, partner, mdn="async")
+    ours.post_cxml(AS2_SAMPLE)
+    message = ours.wait_for(AS2_PO, "sent")
+    states = [e["state"] for e in message["events"]]
+    assert states == ["received", "mapped", "queued", "as2-built", "awaiting-mdn", "sent"]
+    assert "signed MDN processed" in message["events"][-1]["detail"]
+
+
+@pytest.fixture
+def demo_partner_identity() -> tuple[LocalIdentity, PartnerSecurity]:
+    """The demo partner's keys, and how it sees us: to send messages to our gateway by hand."""
+    pair = load_key_pair((CERTS / "demo" / "demo-partner.pem").read_bytes())
+    ours = PartnerSecurity(
+        as2_id="B2B-GATEWAY",
+        certificates=load_certificates((CERTS / "demo" / "b2b-gateway-public.pem").read_bytes()),
+    )
+    return LocalIdentity("B2B-DEMO-PARTNER", (pair,)), ours
+
+
+@pytest.fixture
+def receiver(start_gateway: GatewayFactory, tmp_path: Path) -> RunningGateway:
+    """Our gateway, accepting signed-only messages from the demo partner (to test signatures)."""
+    folder = tmp_path / "receiver-partners"
+    folder.mkdir()
+    profile = (ROOT / "partners" / "demo-as2.toml").read_text()
+    (folder / "demo-as2.toml").write_text(profile + "require_encrypted = false\n")
+    return start_gateway(partners_dir=folder)
+
+
+def _post(
+    gateway: RunningGateway, headers: tuple[tuple[str, str], ...], body: bytes
+) -> httpx.Response:
+    return gateway.client.post("/as2", content=body, headers=list(headers))
+
+
+def test_receive_stores_the_payload_and_answers_a_duplicate_with_the_same_mdn(
+    gateway: RunningGateway, demo_partner_identity: tuple[LocalIdentity, PartnerSecurity]
+) -> None:
+    sender, us = demo_partner_identity
+    built = build_message(
+        b"ISA*00*test~",
+        settings=OutboundSecurity(),
+        ours=sender,
+        partner=us,
+        message_id="dup-1@demo",
+        as2_from="B2B-DEMO-PARTNER",
+        as2_to="B2B-GATEWAY",
+    )
+    first = _post(gateway, built.headers, built.body)
+    again = _post(gateway, built.headers, built.body)
+    assert first.status_code == again.status_code == 200
+    assert b"processed" in first.content
+    assert b"Received-Content-MIC: " + built.mic.encode() in first.content
+    assert again.content == first.content
+
+
+@pytest.mark.parametrize(
+    ("change", "modifier"),
+    [
+        ("tamper", b"authentication-failed"),
+        ("garble", b"decryption-failed"),
+        ("unknown", b"unknown-trading-partner"),
+        ("unsigned", b"insufficient-message-security"),
+    ],
+)
+def test_bad_messages_get_an_error_mdn_and_are_kept(
+    receiver: RunningGateway,
+    demo_partner_identity: tuple[LocalIdentity, PartnerSecurity],
+    change: str,
+    modifier: bytes,
+) -> None:
+    gateway = receiver
+    sender, us = demo_partner_identity
+    settings = OutboundSecurity(sign=change != "unsigned", encrypt=change != "tamper")
+    if change == "unsigned":  # the receiver demands signatures, not encryption
+        settings = OutboundSecurity(sign=False, encrypt=False)
+    built = build_message(
+        b"ISA*00*original~" * 20,
+        settings=settings,
+        ours=sender,
+        partner=us,
+        message_id=f"{change}@demo",
+        as2_from="B2B-DEMO-PARTNER",
+        as2_to="NOBODY" if change == "unknown" else "B2B-GATEWAY",
+    )
+    body = built.body.replace(b"original", b"tampered") if change == "tamper" else built.body
+    if change == "garble":
+        body = body[:-16] + bytes(b ^ 0x5A for b in body[-16:])  # the last cipher block
+    response = _post(gateway, built.headers, body)
+    assert response.status_code == 200
+    assert modifier in response.content
+    url = gateway.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(url) as conn:
+        [(status, disposition, payload)] = conn.execute(
+            "select status, disposition, payload from as2_inbound"
+        ).fetchall()
+    assert (status, payload) == ("error", None)
+    assert modifier.decode() in disposition
