@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,52 @@ def test_messages_show_tells_where_a_po_is(tmp_path: Path) -> None:
     missing = b2b("messages", "show", "--po", "nope", B2B_DATABASE_URL=url)
     assert missing.returncode == 1
     assert "nothing found" in missing.stderr
+
+
+def test_certs_new_makes_a_usable_identity_and_never_overwrites(tmp_path: Path) -> None:
+    made = b2b(
+        "certs",
+        "new",
+        "ours.pem",
+        "--passphrase",
+        "s3cret",
+        B2B_CERTS_DIR=str(tmp_path),
+        B2B_AS2_ID="ACME-BUYER",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "B2B_AS2_KEYS=ours.pem" in made.stdout
+    from b2b.as2 import load_certificates, load_key_pair
+
+    pair = load_key_pair((tmp_path / "ours.pem").read_bytes(), passphrase="s3cret")
+    [public] = load_certificates((tmp_path / "ours-public.pem").read_bytes())
+    assert public == pair.certificate
+    assert "ACME-BUYER" in public.subject.rfc4514_string()
+    again = b2b("certs", "new", "ours.pem", B2B_CERTS_DIR=str(tmp_path))
+    assert again.returncode == 2
+    assert "not overwritten" in again.stderr
+
+
+def test_partners_check_warns_of_a_certificate_expiring_within_30_days(tmp_path: Path) -> None:
+    certs = tmp_path / "certs"
+    assert b2b("certs", "new", "soon.pem", "--days", "10", B2B_CERTS_DIR=str(certs)).returncode == 0
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    profile = (ROOT / "partners" / "demo-as2.toml").read_text()
+    profile = profile.replace("demo/demo-partner-public.pem", "soon-public.pem")
+    (partners / "demo-as2.toml").write_text(profile)
+    shutil.copytree(ROOT / "certs" / "demo", certs / "demo")
+    result = b2b("partners", "check", B2B_CERTS_DIR=str(certs), B2B_PARTNERS_DIR=str(partners))
+    assert result.returncode == 0, result.stderr
+    assert "warning: partner B2B-DEMO-PARTNER: certificate" in result.stderr
+    assert "expires in 9 days" in result.stderr
+
+
+def test_partners_check_names_a_missing_certificate_file(tmp_path: Path) -> None:
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    profile = (ROOT / "partners" / "demo-as2.toml").read_text()
+    (partners / "demo-as2.toml").write_text(profile.replace("demo-partner-public", "missing"))
+    result = b2b("partners", "check", B2B_PARTNERS_DIR=str(partners))
+    assert result.returncode == 2
+    assert "partner demo-as2: as2.certificates: cannot read" in result.stderr
+    assert "demo/missing.pem" in result.stderr

@@ -84,7 +84,7 @@ def start_gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
             "data_dir": tmp_path / "var",
             "worker_poll_seconds": 0.2,
         }
-        port = free_port()
+        port = int(overrides.pop("port", 0)) or free_port()
         values["public_url"] = f"http://127.0.0.1:{port}"  # where partners post async MDNs
         values.update(overrides)
         gen = serve(load_settings(**values), port)

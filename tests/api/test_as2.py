@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ from b2b.as2 import (
 )
 from tests.api.conftest import GatewayFactory, RunningGateway
 from tests.conftest import ROOT
+from tests.fixtures.ports import free_port
 
 AS2_SAMPLE = (ROOT / "samples" / "cxml" / "order_request_as2.xml").read_bytes()
 AS2_PO = "HMG-PO-100484"
@@ -174,3 +176,83 @@ def test_bad_messages_get_an_error_mdn_and_are_kept(
         ).fetchall()
     assert (status, payload) == ("error", None)
     assert modifier.decode() in disposition
+
+
+def test_a_failed_send_is_retried_with_the_same_message_id_and_bytes(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    port = free_port()  # the partner is down at first
+    folder = tmp_path / "our-partners"
+    folder.mkdir()
+    profile = (ROOT / "partners" / "demo-as2.toml").read_text()
+    profile = profile.replace("http://127.0.0.1:8081", f"http://127.0.0.1:{port}")
+    profile += "\n[retry]\ninitial_backoff_seconds = 1\n"
+    (folder / "demo-as2.toml").write_text(profile)
+    ours = start_gateway(partners_dir=folder)
+    ours.post_cxml(AS2_SAMPLE)
+    _until_event(ours, "retry")
+    partner = start_gateway(
+        port=port,
+        database_url=f"sqlite:///{tmp_path / 'partner.sqlite3'}",
+        data_dir=tmp_path / "partner-var",
+        partners_dir=ROOT / "examples" / "as2-partner" / "partners",
+        as2_id="B2B-DEMO-PARTNER",
+        as2_keys=("demo/demo-partner.pem",),
+    )
+    message = ours.wait_for(AS2_PO, "sent")
+    assert [e["state"] for e in message["events"]].count("as2-built") == 1
+    assert message["attempts"] == 2
+    [(as2_from, status, _)] = _received_by(partner)
+    assert (as2_from, status) == ("B2B-GATEWAY", "processed")
+
+
+def _until_event(gateway: RunningGateway, state: str) -> None:
+    for _ in range(200):
+        found = gateway.messages(AS2_PO)["messages"]
+        if found and state in [e["state"] for e in found[0]["events"]]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no {state} event: {gateway.messages(AS2_PO)}")
+
+
+def test_no_async_mdn_means_resends_with_the_same_message_id_then_failure(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    partner = _partner_side(start_gateway, tmp_path)
+    folder = tmp_path / "our-partners"
+    folder.mkdir()
+    profile = (ROOT / "partners" / "demo-as2.toml").read_text()
+    profile = profile.replace("http://127.0.0.1:8081", partner.url)
+    profile = profile.replace('mdn = "sync"', 'mdn = "async"\nasync_mdn_timeout_seconds = 0.5')
+    profile += "\n[retry]\nmax_attempts = 2\n"
+    (folder / "demo-as2.toml").write_text(profile)
+    # our public URL leads nowhere, so the partner's async MDN never arrives
+    ours = start_gateway(partners_dir=folder, public_url=f"http://127.0.0.1:{free_port()}")
+    ours.post_cxml(AS2_SAMPLE)
+    message = ours.wait_for(AS2_PO, "failed")
+    states = [e["state"] for e in message["events"]]
+    assert states.count("awaiting-mdn") == 2
+    assert states.count("as2-built") == 1  # the resend reused the stored message
+    assert message["last_error"] == "no MDN after 2 attempts"
+    rows = _received_by(partner)
+    assert [status for _, status, _ in rows] == ["processed"]  # the resend was a duplicate
+
+
+def test_a_refused_message_does_not_use_up_its_message_id(
+    receiver: RunningGateway, demo_partner_identity: tuple[LocalIdentity, PartnerSecurity]
+) -> None:
+    sender, us = demo_partner_identity
+    kwargs = {
+        "ours": sender,
+        "partner": us,
+        "message_id": "reused@demo",
+        "as2_from": "B2B-DEMO-PARTNER",
+        "as2_to": "B2B-GATEWAY",
+    }
+    bad = build_message(b"ISA*00*original~", settings=OutboundSecurity(encrypt=False), **kwargs)  # type: ignore[arg-type]
+    good = build_message(b"ISA*00*original~", settings=OutboundSecurity(), **kwargs)  # type: ignore[arg-type]
+    refused = _post(receiver, bad.headers, bad.body.replace(b"original", b"tampered"))
+    accepted = _post(receiver, good.headers, good.body)
+    assert b"authentication-failed" in refused.content
+    assert b"processed" in accepted.content
+    assert b"error" not in accepted.content.split(b"Disposition:")[1].split(b"\r\n")[0]
