@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import httpx
@@ -39,13 +39,13 @@ from b2b.store import Claim, utcnow
 from b2b.store.as2 import (
     Inbound,
     StoredAs2,
+    StoredMdn,
     claim_pending_mdn,
     find_awaited,
     load_as2_built,
     record_as2_built,
     record_async_mdn,
     record_awaiting_mdn,
-    record_inbound,
     record_mdn_details,
     record_mdn_post,
 )
@@ -196,16 +196,22 @@ class HttpAnswer:
     body: bytes
 
 
+Keep = Callable[[Inbound], tuple[int, StoredMdn | None]]
+
+
 def receive(
     directory: As2Directory,
-    engine: Engine,
+    keep: Keep,
     headers: Iterable[tuple[str, str]],
     body: bytes,
     *,
     host: str,
     max_payload_bytes: int,
 ) -> HttpAnswer:
-    """Open a partner's message, keep it, and answer it with its MDN (sync) or 200 (async)."""
+    """Open a partner's message, keep it, and answer it with its MDN (sync) or 200 (async).
+
+    `keep` stores the message durably and says whether it is a duplicate of a processed one.
+    """
     fields = tuple(headers)
     now = utcnow()
     try:
@@ -234,7 +240,7 @@ def receive(
         mdn_url=request.async_url if request else None,
         mdn_state=mdn_state,
     )
-    _, duplicate = record_inbound(engine=engine, inbound=inbound)
+    _, duplicate = keep(inbound)
     _log(envelope, error, duplicate is not None)
     if duplicate is not None:
         if duplicate.mdn_state == "sync":

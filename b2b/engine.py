@@ -45,6 +45,8 @@ from b2b.store import (
     record_sent,
     utcnow,
 )
+from b2b.store.as2 import Inbound, StoredMdn, keep_inbound
+from b2b.store.batch import BatchWriter
 from b2b.transport import OutboundFile, Transport, open_transport
 from b2b.transport.as2 import As2Poster
 from b2b.x12 import write_interchange
@@ -74,11 +76,13 @@ class Gateway:
     maps: MapLibrary
     writer: IngestWriter
     as2: As2Directory
+    as2_writer: BatchWriter[Inbound, tuple[int, StoredMdn | None]]
     wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         """Flush the ingest writer and release the database."""
         self.writer.stop()
+        self.as2_writer.stop()
         self.engine.dispose()
 
 
@@ -99,7 +103,9 @@ def open_gateway(settings: Settings) -> Gateway:
         log.warning("B2B_COUPA_SHARED_SECRET is not set: cXML from any sender is accepted")
     writer = IngestWriter(engine)
     writer.start()
-    return Gateway(settings, engine, partners, maps, writer, as2)
+    as2_writer = BatchWriter(engine, keep_inbound, name="b2b-as2-inbound")
+    as2_writer.start()
+    return Gateway(settings, engine, partners, maps, writer, as2, as2_writer)
 
 
 # ---------------------------------------------------------------- request path

@@ -21,6 +21,7 @@ from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
 from b2b.errors import PayloadTooLarge
 from b2b.store import find_messages, find_rejections, get_message, utcnow
+from b2b.store.as2 import Inbound, StoredMdn
 from b2b.worker import start_worker_thread
 
 
@@ -75,6 +76,13 @@ async def _body(request: Request, gateway: Gateway, source: SourceFormat) -> byt
     return await engine.reject(gateway, source, head, error, now=utcnow(), keep_bytes=65536)
 
 
+def _keep(gateway: Gateway) -> as2flow.Keep:
+    def keep(inbound: Inbound) -> tuple[int, StoredMdn | None]:
+        return gateway.as2_writer.submit(inbound).result()
+
+    return keep
+
+
 def _headers(request: Request) -> tuple[tuple[str, str], ...]:
     """The request's headers as sent (names case-insensitive later, values as latin-1)."""
     return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
@@ -127,7 +135,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         answer = await asyncio.to_thread(
             as2flow.receive,
             gateway.as2,
-            gateway.engine,
+            _keep(gateway),
             _headers(request),
             body,
             host=gateway.settings.payload_id_host,

@@ -213,6 +213,12 @@ class StoredMdn:
 
 def record_inbound(*, engine: Engine, inbound: Inbound) -> tuple[int, StoredMdn | None]:
     """Keep a received message; for a processed duplicate, the first one's MDN instead."""
+    with transaction(engine) as conn:
+        return keep_inbound(conn, inbound)
+
+
+def keep_inbound(conn: Connection, inbound: Inbound) -> tuple[int, StoredMdn | None]:
+    """`record_inbound` inside the caller's transaction (for the batch writer)."""
     values = {
         "partner_id": inbound.partner_id,
         "as2_from": inbound.as2_from,
@@ -232,22 +238,24 @@ def record_inbound(*, engine: Engine, inbound: Inbound) -> tuple[int, StoredMdn 
         "mdn_attempts": 0,
         "next_mdn_attempt_at": inbound.received_at if inbound.mdn_state == "pending" else None,
     }
-    with transaction(engine) as conn:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        new_id = conn.execute(
-            dialect.insert(as2_inbound)
-            .values(**values)
-            .on_conflict_do_nothing(
-                index_elements=["as2_from", "as2_message_id"],
-                index_where=as2_inbound.c.status == "processed",
-            )
-            .returning(as2_inbound.c.id)
-        ).scalar()
-        if new_id is not None:
-            return int(new_id), None
-        stored = _processed(conn, inbound.as2_from, inbound.as2_message_id)
-        assert stored is not None  # the conflict was with it
-        return stored.inbound_id, stored
+    new_id = conn.execute(_INSERT_INBOUND[conn.dialect.name], values).scalar()
+    if new_id is not None:
+        return int(new_id), None
+    stored = _processed(conn, inbound.as2_from, inbound.as2_message_id)
+    assert stored is not None  # the conflict was with it
+    return stored.inbound_id, stored
+
+
+# Built once: building an insert per message costs more than running it.
+_INSERT_INBOUND = {
+    dialect.dialect.name: dialect.insert(as2_inbound)
+    .on_conflict_do_nothing(
+        index_elements=["as2_from", "as2_message_id"],
+        index_where=as2_inbound.c.status == "processed",
+    )
+    .returning(as2_inbound.c.id)
+    for dialect in (postgresql, sqlite)
+}
 
 
 def _processed(conn: Connection, as2_from: str, as2_message_id: str) -> StoredMdn | None:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
-import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -23,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
 from b2b.documents import OrderType, ReceivedOrder
-from b2b.errors import B2BError, StoreUnavailable
+from b2b.store.batch import BatchWriter
 from b2b.store.db import transaction
 from b2b.store.queue import add_event
 from b2b.store.schema import documents, messages, rejections
@@ -172,74 +169,8 @@ def record_rejection(*, engine: Engine, rejection: Rejection) -> int:
         )
 
 
-_Pending = tuple[Acceptance, "Future[Accepted]"]
-
-
-class IngestWriter:
-    """One thread that commits accepted documents in batches (group commit)."""
+class IngestWriter(BatchWriter[Acceptance, Accepted]):
+    """Accepted documents, committed in batches by one thread (see BatchWriter)."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
-        self._engine = engine
-        self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="b2b-ingest", daemon=True)
-
-    def start(self) -> None:
-        """Start the writer thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Finish what was submitted, then stop."""
-        self._queue.put(None)
-        self._thread.join()
-
-    def submit(self, item: Acceptance) -> Future[Accepted]:
-        """Queue `item`; the future resolves once it is committed (or fails)."""
-        future: Future[Accepted] = Future()
-        self._queue.put((item, future))
-        return future
-
-    def _run(self) -> None:
-        while True:
-            batch, stopping = self._take_batch()
-            if batch:
-                self._commit(batch)
-            if stopping:
-                return
-
-    def _take_batch(self) -> tuple[list[_Pending], bool]:
-        first = self._queue.get()
-        if first is None:
-            return [], True
-        batch = [first]
-        while len(batch) < self._max_batch:
-            try:
-                nxt = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if nxt is None:
-                return batch, True
-            batch.append(nxt)
-        return batch, False
-
-    def _commit(self, batch: list[_Pending]) -> None:
-        try:
-            results = accept_documents(engine=self._engine, items=[item for item, _ in batch])
-        except StoreUnavailable as exc:
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        except Exception:
-            log.exception("batch of %d failed; committing one by one", len(batch))
-            self._commit_singly(batch)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
-
-    def _commit_singly(self, batch: list[_Pending]) -> None:
-        for item, future in batch:
-            try:
-                future.set_result(accept_documents(engine=self._engine, items=[item])[0])
-            except Exception as exc:
-                error = exc if isinstance(exc, B2BError) else StoreUnavailable(str(exc))
-                future.set_exception(error)
+        super().__init__(engine, _accept_one, name="b2b-ingest", max_batch=max_batch)
