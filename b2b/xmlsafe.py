@@ -32,8 +32,9 @@ _FOREIGN_STARTS = (
 _ACCEPTED_ENCODINGS = frozenset(
     {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin1", "iso-8859-15", "windows-1252"}
 )
+_USUAL_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 _ENTITY = b"<!ENTITY"
-_WHITESPACE = b" \t\r\n"
+_SPACES = re.compile(rb"[ \t\r\n]*")
 _XML_DECL = re.compile(rb"<\?xml[ \t\r\n][^>]*?\?>")
 _ENCODING = re.compile(rb"""encoding[ \t\r\n]*=[ \t\r\n]*["']([^"']*)["']""")
 # Prolog grammar pieces: XML white space and a quoted literal.
@@ -107,8 +108,7 @@ def _check_prolog(body: bytes) -> None:
     pos = _check_encoding(body)
     end = len(body)
     while pos < end:
-        while pos < end and body[pos] in _WHITESPACE:
-            pos += 1
+        pos = _skip_spaces(body, pos)
         if body.startswith(b"<?", pos):
             pos = _after(body, b"?>", pos)
         elif body.startswith(b"<!--", pos):
@@ -120,8 +120,15 @@ def _check_prolog(body: bytes) -> None:
             return  # the root start tag (or garbage that lxml will report)
 
 
+def _skip_spaces(body: bytes, pos: int) -> int:
+    spaces = _SPACES.match(body, pos)  # matches "" too
+    return spaces.end() if spaces else pos
+
+
 def _check_encoding(body: bytes) -> int:
     """Return where the document starts after a UTF-8 BOM; refuse non-ASCII-compatible input."""
+    if body.startswith(_USUAL_DECLARATION):  # the common case, accepted as below would
+        return 0
     for bom, name in _FOREIGN_STARTS:
         if body.startswith(bom):
             raise MalformedDocument(f"{name} documents are not accepted; send UTF-8")

@@ -5,15 +5,35 @@ The pipeline is the gateway's pure core: `b2b.coupa.parse_order_request` (lxml),
 its own. As the peer, measured in the same process on the same bytes: pyx12's `X12Reader`
 (pyx12.x12file, the reader the project would use as validator) reading the generated interchange
 back, beside b2b's own `read_interchanges`. pyx12 has no 850 writer, so no writer is compared.
-Target (B4): >= 5,000 POs/s. Prints figures, asserts nothing.
+Target (B4): >= 5,000 POs/s. Prints figures, asserts nothing. Each figure is the best of
+`--repeat` windows (other work on the machine only ever slows a window down); run it pinned,
+`taskset -c 1 python bench/b4_cxml_to_850.py`, and compare with RECORDED below.
 
-    python bench/b4_cxml_to_850.py [--seconds 3] [--version 004010|005010]
+Where the time goes (5-line PO, 7.3 kB of cXML, one core):
+- lxml builds the tree in about 50 us and frees it in about 6; b2b.xmlsafe adds its prolog
+  scan (about 2 us) and the depth check (one compiled XPath, about 4.5 us). Parser options were
+  measured: remove_blank_text=True is the fastest setting, the DOCTYPE costs about 2 us.
+- Reading the tree into the canonical documents is the rest of "parse". Each lxml element
+  touched costs a proxy object plus a new str for its tag and text, about 0.2 us; the readers
+  touch each element once (one pass over each element's children), and build the frozen
+  documents through b2b.coupa._build (slots set directly, 3x cheaper than the frozen __init__).
+- End to end is slower than the sum of the stages (about 50 us on a 2-vCPU VM). It is not the
+  garbage collector: the pipeline allocates and frees in balance, so a collection runs a few
+  times per 10,000 POs (printed below), and gc.freeze() or gc.disable() change nothing that can
+  be measured. It is the CPU's caches and branch predictors: a stage timed alone runs the same
+  small code path on the same objects over and over; the pipeline cycles through all three
+  (batching 100 POs per stage closes about 30 us of the gap). glibc's allocator also matters for
+  lxml: GLIBC_TUNABLES=glibc.malloc.tcache_count=1000 in the environment saves about 7% end to
+  end (libxml2 frees and allocates more same-sized nodes than the default tcache of 7 holds).
+
+    python bench/b4_cxml_to_850.py [--seconds 3] [--repeat 5] [--version 004010|005010]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import importlib.metadata
 import io
 import os
@@ -31,6 +51,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "cxml" / "order_request_new.xml"  # the project's 5-line OrderRequest
 NOW = dt.datetime(2026, 11, 28, 12, 0)
 TARGET = 5_000
+# This bench, best of several runs, `taskset -c 1`, X12 004010, the project's 2-vCPU development
+# VM shared with other work: (label, parse, map, write, end to end) in us per PO. "before" is
+# the code of commit e2289c2 measured by this same bench, in the same session.
+RECORDED = (
+    ("before (e2289c2)", 264.9, 54.7, 30.3, 412.4),
+    ("after", 192.3, 50.4, 23.9, 316.5),
+)
 
 
 def pin_to_one_core() -> str:
@@ -40,10 +67,14 @@ def pin_to_one_core() -> str:
     return "not pinned (no sched_setaffinity)"
 
 
-def rate(run: Callable[[], Any], seconds: float) -> tuple[int, float]:
-    """(iterations, elapsed seconds) of calling `run` for about `seconds`."""
+def rate(run: Callable[[], Any], seconds: float, repeat: int = 5) -> tuple[int, float]:
+    """(iterations, elapsed seconds) of the fastest of `repeat` windows of `seconds / repeat`."""
     for _ in range(200):
         run()
+    return min((_window(run, seconds / repeat) for _ in range(repeat)), key=lambda w: w[1] / w[0])
+
+
+def _window(run: Callable[[], Any], seconds: float) -> tuple[int, float]:
     count, start = 0, time.perf_counter()
     deadline = start + seconds
     while True:
@@ -53,6 +84,16 @@ def rate(run: Callable[[], Any], seconds: float) -> tuple[int, float]:
         now = time.perf_counter()
         if now >= deadline:
             return count, now - start
+
+
+def print_recorded() -> None:
+    print("  recorded (us per PO; see RECORDED):")
+    print(f"    {'':<18} {'parse':>7} {'map':>7} {'write':>7} {'end to end':>11}")
+    for label, parse, map_, write, total in RECORDED:
+        print(
+            f"    {label:<18} {parse:7.1f} {map_:7.1f} {write:7.1f} {total:11.1f}"
+            f"  = {1e6 / total:,.0f} POs/s"
+        )
 
 
 def pyx12_reader() -> tuple[Callable[[bytes], int], str] | str:
@@ -75,6 +116,7 @@ def pyx12_reader() -> tuple[Callable[[bytes], int], str] | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
+    parser.add_argument("--repeat", type=int, default=5, help="windows per measurement")
     parser.add_argument("--version", choices=["004010", "005010"], default="004010")
     args = parser.parse_args()
     pinned = pin_to_one_core()
@@ -107,17 +149,21 @@ def main() -> None:
     lines = len(order.lines)
     print(f"B4: cXML -> 850 bytes, {lines}-line POs, X12 {args.version}, one core ({pinned})")
     print(f"    {len(body)} bytes of cXML -> {len(data)} bytes of X12; {args.seconds:.1f} s each")
-    count, elapsed = rate(pipeline, args.seconds)
+    collections = sum(s["collections"] for s in gc.get_stats())
+    count, elapsed = rate(pipeline, args.seconds, args.repeat)
+    collections = sum(s["collections"] for s in gc.get_stats()) - collections
     per_second = count / elapsed
     verdict = "meets" if per_second >= TARGET else "MISSES"
     print(
         f"  end to end: {per_second:,.0f} POs/s ({elapsed / count * 1e6:.1f} us per PO)"
         f" -- {verdict} the target of {TARGET:,} POs/s"
     )
+    print(f"    garbage collections while it ran: {collections}")
     print("  per stage:")
     for name, run in stages.items():
-        count, elapsed = rate(run, args.seconds / 2)
+        count, elapsed = rate(run, args.seconds / 2, args.repeat)
         print(f"    {name:<45} {elapsed / count * 1e6:8.1f} us")
+    print_recorded()
 
     found = pyx12_reader()
     if isinstance(found, str):

@@ -7,23 +7,21 @@ and raises InvalidDocument naming that place when the text is not what the stand
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from lxml import etree
 
 from b2b.errors import InvalidDocument
 
-# Plain decimal notation only: Decimal() alone would also take "NaN", "Infinity" and "1_000".
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d+")
+_NAN = Decimal("NaN")
 
 
 def text_of(element: etree._Element | None) -> str | None:
     """The element's text, stripped; None when the element or its text is absent or blank."""
-    if element is None or element.text is None:
+    if element is None:
         return None
-    return element.text.strip() or None
+    text = element.text  # lxml builds a new str on each access: read it once
+    return text.strip() or None if text is not None else None
 
 
 def collapsed(text: str | None) -> str | None:
@@ -35,10 +33,13 @@ def collapsed(text: str | None) -> str | None:
 
 def decimal(text: str, where: str, *, negative: bool = True) -> Decimal:
     """An exact Decimal from `text`; InvalidDocument naming `where` if it is not a number."""
-    stripped = text.strip()
-    if not _NUMBER.fullmatch(stripped):
+    try:
+        value = Decimal(text)  # strips white space itself, as str.strip() does
+    except ArithmeticError:  # decimal.InvalidOperation
+        value = _NAN
+    # Plain decimal notation only: Decimal() alone also takes "NaN", "Infinity" and "1_000".
+    if not value.is_finite() or "_" in text:
         raise InvalidDocument(f"{where}: {text!r} is not a number")
-    value = Decimal(stripped)
     if not negative and value < 0:
         raise InvalidDocument(f"{where}: {text!r} must not be negative")
     return value
@@ -46,10 +47,9 @@ def decimal(text: str, where: str, *, negative: bool = True) -> Decimal:
 
 def integer(text: str, where: str) -> int:
     """An int from `text`; a whole decimal such as "2.0" is accepted, "2.5" is not."""
-    stripped = text.strip()
-    if _INTEGER.fullmatch(stripped):
-        return int(stripped)
-    value = decimal(stripped, where)
+    if text.isdecimal():  # the common case: digits only
+        return int(text)
+    value = decimal(text.strip(), where)
     if value != value.to_integral_value():
         raise InvalidDocument(f"{where}: {text!r} is not a whole number")
     return int(value)
@@ -75,15 +75,25 @@ def index(element: etree._Element | None) -> dict[str, etree._Element]:
     return {child.tag: child for child in reversed(element)}
 
 
+def index_many(
+    element: etree._Element, *repeated: str
+) -> tuple[dict[str, etree._Element], dict[str, list[etree._Element]]]:
+    """`index(element)`, and every child of each `repeated` tag in document order: one pass."""
+    first: dict[str, etree._Element] = {}
+    every: dict[str, list[etree._Element]] = {tag: [] for tag in repeated}
+    for found in element:
+        tag = found.tag
+        if tag in every:
+            every[tag].append(found)
+        if tag not in first:
+            first[tag] = found
+    return first, every
+
+
 def child(element: etree._Element | None, tag: str) -> etree._Element | None:
     """The first child element named `tag`, or None (also when `element` is None)."""
-    if element is None:
-        return None
-    return next(element.iterchildren(tag), None)
-
-
-def texts(element: etree._Element | None, tag: str) -> tuple[str, ...]:
-    """The non-blank texts of every child named `tag`, in document order."""
-    if element is None:
-        return ()
-    return tuple(t for e in element.iterchildren(tag) if (t := text_of(e)) is not None)
+    if element is not None:
+        for found in element:  # cheaper than iterchildren(tag) for the few children cXML has
+            if found.tag == tag:
+                return found
+    return None

@@ -14,6 +14,9 @@ Choices where cXML leaves room:
 - `PaymentTerm` with a `Discount` gives the discount (percent and days); one without gives the
   net days: `2% 10, net 30` arrives as two PaymentTerm elements.
 - `Contact@role` buyer → BUYER party, endUser → END_USER party; other roles are not carried.
+
+Where an element may appear once, the first one counts. Each element's children are read in
+one pass (`index`, `index_many`, or a loop on the tag): this is on the hot path of every order.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import datetime as dt
 
 from lxml import etree
 
+from b2b.coupa import _build as build
 from b2b.coupa import _cxml_parts as parts
-from b2b.coupa._values import child, date, decimal, index, integer, text_of, timestamp
+from b2b.coupa._values import child, date, decimal, index, index_many, integer, text_of, timestamp
 from b2b.documents import (
     Credential,
     Money,
@@ -40,11 +44,14 @@ from b2b.xmlsafe import parse_xml
 
 __all__ = ["parse_order_request"]
 
-_ITEM_IDS = (
-    ("SupplierPartID", ProductIdKind.VENDOR_PART),
-    ("SupplierPartAuxiliaryID", ProductIdKind.VENDOR_AUXILIARY),
-    ("BuyerPartID", ProductIdKind.BUYER_PART),
-)
+_ITEM_IDS = {
+    "SupplierPartID": ProductIdKind.VENDOR_PART,
+    "SupplierPartAuxiliaryID": ProductIdKind.VENDOR_AUXILIARY,
+    "BuyerPartID": ProductIdKind.BUYER_PART,
+}
+_ITEM_ID_ORDER = tuple(_ITEM_IDS.values())
+_ORDER_TYPES = {t.value: t for t in OrderType}
+_HEADER_REPEATED = ("Contact", "PaymentTerm", "Comments")
 
 
 def parse_order_request(body: bytes) -> ReceivedOrder:
@@ -59,9 +66,8 @@ def parse_order_request(body: bytes) -> ReceivedOrder:
         raise InvalidDocument("cXML@payloadID is missing")
     header = _required(index(root), "Header", "cXML")
     fields = index(header)
-    sender = index(fields.get("Sender"))
-    credential = sender.get("Credential")
-    return ReceivedOrder(
+    credential = child(fields.get("Sender"), "Credential")
+    return build.ReceivedOrder(
         source_format=SourceFormat.CXML,
         document_key=payload_id,
         order=_purchase_order(order_request),
@@ -100,7 +106,7 @@ def _required(fields: dict[str, etree._Element], tag: str, where: str) -> etree.
 def _recipients(to: etree._Element | None) -> tuple[Credential, ...]:
     if to is None:
         return ()
-    return tuple(_credential(c, "Header/To") for c in to.iterchildren("Credential"))
+    return tuple(_credential(c, "Header/To") for c in to if c.tag == "Credential")
 
 
 def _credential(element: etree._Element, where: str) -> Credential:
@@ -110,29 +116,30 @@ def _credential(element: etree._Element, where: str) -> Credential:
         raise InvalidDocument(f"{where}/Credential@domain is missing")
     if identity is None:
         raise InvalidDocument(f"{where}/Credential/Identity is missing")
-    return Credential(domain=domain, identity=identity)
+    return build.Credential(domain=domain, identity=identity)
 
 
 def _purchase_order(order_request: etree._Element) -> PurchaseOrder:
-    header = _required(index(order_request), "OrderRequestHeader", "OrderRequest")
-    items = list(order_request.iterchildren("ItemOut"))
+    first, every = index_many(order_request, "ItemOut")
+    header = _required(first, "OrderRequestHeader", "OrderRequest")
+    items = every["ItemOut"]
     if not items:
         raise InvalidDocument("OrderRequest has no ItemOut lines")
-    fields = index(header)
+    fields, repeated = index_many(header, *_HEADER_REPEATED)
     total = _total(fields)
     need_by = header.get("requestedDeliveryDate")
-    return PurchaseOrder(
+    return build.PurchaseOrder(
         number=_order_id(header),
         order_type=_order_type(header),
-        lines=tuple(_line(item, n, need_by) for n, item in enumerate(items, start=1)),
+        lines=tuple([_line(item, n, need_by) for n, item in enumerate(items, start=1)]),
         version=_order_version(header),
         order_date=_order_date(header),
         currency=total.currency if total else None,
         total=total,
-        parties=parts.parties(header, fields),
-        payment_terms=_payment_terms(header, fields),
+        parties=parts.parties(fields, repeated["Contact"]),
+        payment_terms=_payment_terms(repeated["PaymentTerm"]),
         shipping_terms=parts.shipping_terms(fields),
-        comments=parts.comments(header, fields),
+        comments=parts.comments(repeated["Comments"]),
     )
 
 
@@ -150,13 +157,11 @@ def _order_id(header: etree._Element) -> str:
 
 def _order_type(header: etree._Element) -> OrderType:
     value = (header.get("type") or "new").strip()
-    try:
-        return OrderType(value)
-    except ValueError:
+    found = _ORDER_TYPES.get(value)
+    if found is None:
         allowed = ", ".join(t.value for t in OrderType)
-        raise InvalidDocument(
-            f"OrderRequestHeader@type: {value!r} is not one of {allowed}"
-        ) from None
+        raise InvalidDocument(f"OrderRequestHeader@type: {value!r} is not one of {allowed}")
+    return found
 
 
 def _order_version(header: etree._Element) -> int | None:
@@ -169,14 +174,12 @@ def _order_date(header: etree._Element) -> dt.datetime | None:
     return timestamp(value, "OrderRequestHeader@orderDate") if value else None
 
 
-def _payment_terms(
-    header: etree._Element, fields: dict[str, etree._Element]
-) -> PaymentTerms | None:
-    if "PaymentTerm" not in fields:
+def _payment_terms(terms: list[etree._Element]) -> PaymentTerms | None:
+    if not terms:
         return None
     net_days = discount_days = None
     discount_percent = None
-    for term in header.iterchildren("PaymentTerm"):
+    for term in terms:
         days = _days(term)
         discount = child(child(term, "Discount"), "DiscountPercent")
         if discount is None:
@@ -186,7 +189,7 @@ def _payment_terms(
         where = "PaymentTerm/Discount/DiscountPercent@percent"
         discount_percent = decimal(percent, where) if percent else None
         discount_days = days
-    return PaymentTerms(
+    return build.PaymentTerms(
         net_days=net_days, discount_percent=discount_percent, discount_days=discount_days
     )
 
@@ -202,31 +205,45 @@ def _line(item: etree._Element, position: int, header_need_by: str | None) -> Or
     quantity = item.get("quantity")
     if quantity is None:
         raise InvalidDocument(f"{where}: @quantity is missing")
-    fields = index(item)
-    detail = _required(fields, "ItemDetail", where)
-    details = index(detail)
-    uom = text_of(details.get("UnitOfMeasure"))
-    if uom is None:
-        raise InvalidDocument(f"{where}: ItemDetail/UnitOfMeasure is missing")
-    price = child(details.get("UnitPrice"), "Money")
+    item_id = detail = None
+    comments = []
+    for element in item:  # one pass: ItemID, ItemDetail, Comments
+        tag = element.tag
+        if tag == "ItemDetail":
+            detail = element if detail is None else detail
+        elif tag == "ItemID":
+            item_id = element if item_id is None else item_id
+        elif tag == "Comments":
+            comments.append(element)
+    if detail is None:
+        raise InvalidDocument(f"{where}/ItemDetail is missing")
+    uom, price, description, classification, manufacturer_part = parts.item_detail(detail, where)
+    amount = decimal(quantity, f"{where} @quantity", negative=False)
+    unit_price = parts.money(price, f"{where} UnitPrice/Money") if price is not None else None
     need_by = item.get("requestedDeliveryDate") or header_need_by
-    return OrderLine(
+    return build.OrderLine(
         line_number=line_number,
-        quantity=decimal(quantity, f"{where} @quantity", negative=False),
+        quantity=amount,
         unit_of_measure=uom,
-        unit_price=parts.money(price, f"{where} UnitPrice/Money") if price is not None else None,
-        description=parts.description(details.get("Description")),
-        product_ids=_product_ids(index(fields.get("ItemID")), details),
+        unit_price=unit_price,
+        description=description,
+        product_ids=_product_ids(item_id, manufacturer_part),
         need_by=date(need_by, f"{where} @requestedDeliveryDate") if need_by else None,
-        classification=parts.classification(detail, details.get("Classification")),
-        comments=parts.comments(item, fields),
+        classification=classification,
+        comments=parts.comments(comments) if comments else (),
     )
 
 
 def _product_ids(
-    item_id: dict[str, etree._Element], details: dict[str, etree._Element]
+    item_id: etree._Element | None, manufacturer_part: str | None
 ) -> tuple[tuple[ProductIdKind, str], ...]:
-    found = [(kind, value) for tag, kind in _ITEM_IDS if (value := text_of(item_id.get(tag)))]
-    if manufacturer := text_of(details.get("ManufacturerPartID")):
-        found.append((ProductIdKind.MANUFACTURER_PART, manufacturer))
+    """ItemID's supplier, auxiliary and buyer part IDs, then ItemDetail's ManufacturerPartID."""
+    first: dict[ProductIdKind, etree._Element] = {}
+    for element in () if item_id is None else item_id:
+        kind = _ITEM_IDS.get(element.tag)
+        if kind is not None and kind not in first:
+            first[kind] = element
+    found = [(kind, value) for kind in _ITEM_ID_ORDER if (value := text_of(first.get(kind)))]
+    if manufacturer_part:
+        found.append((ProductIdKind.MANUFACTURER_PART, manufacturer_part))
     return tuple(found)

@@ -28,7 +28,7 @@ from typing import Any
 
 from b2b.mapping import types as t
 from b2b.mapping.filters import FilterContext, build_filter
-from b2b.mapping.scope import MapSpecError
+from b2b.mapping.scope import MapSpecError, date8, x12_decimal
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _PATH = re.compile(rf"^({_NAME})((?:\.{_NAME}|\[[A-Za-z0-9_]+\])*)$")
@@ -130,7 +130,7 @@ def compile_expression(
         if t.is_scalar(tp, str):
             code = _inline(name.strip(), arg, code, function, ns)
         else:
-            code = f"{function}({code}, scope)"
+            code = _inline_value(name.strip(), code, function, ns)
         tp = out_type
     return code, tp
 
@@ -145,7 +145,21 @@ def _inline(name: str, arg: str, code: str, function: str, ns: Namespace) -> str
         return (
             f"({function}({tmp}, scope) if ({tmp} := {code}) is not None and ({found}) else {tmp})"
         )
+    if name == "max":  # a text within the limit is itself; anything else goes to the filter
+        return (
+            f"({tmp} if ({tmp} := {code}).__class__ is str and len({tmp}) <= {int(arg)}"
+            f" else {function}({tmp}, scope))"
+        )
     return f"{function}({code}, scope)"
+
+
+def _inline_value(name: str, code: str, function: str, ns: Namespace) -> str:
+    """Number and date filters written out: the same result as calling `function`."""
+    formats = {"decimal": x12_decimal, "date8": date8}
+    if name not in formats:
+        return f"{function}({code}, scope)"
+    tmp, format_ = ns.temp(), ns.bind(formats[name], name)
+    return f"(None if ({tmp} := {code}) is None else {format_}({tmp}))"
 
 
 def present(code: str, tp: t.TypeRef, ns: Namespace) -> str:

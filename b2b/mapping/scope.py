@@ -51,8 +51,8 @@ def x12_decimal(value: Decimal | int) -> str:
 
 
 def date8(value: dt.date) -> str:
-    """CCYYMMDD."""
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    """CCYYMMDD (of a datetime's date: date.isoformat gives "CCYY-MM-DD" for both)."""
+    return dt.date.isoformat(value).replace("-", "")
 
 
 def text_of(value: object) -> str:

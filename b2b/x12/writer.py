@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from b2b.errors import ConfigurationError, MappingError
+from b2b.errors import MappingError
 from b2b.partners.profile import Envelope
 from b2b.x12.model import Element, Interchange, Segment, Transaction
 
@@ -65,7 +65,6 @@ def write_interchange(
     b'ISA*00*          *00*          *ZZ*SENDER ...'
     """
     functional_id = _check_group(transactions, version, control_number)
-    _check_envelope(envelope)
     repetition = _repetition(envelope, version)
     _check_value("GS", 1, functional_id, envelope, repetition)
     isa = _isa(envelope, control_number, version, now)
@@ -146,14 +145,6 @@ def _check_group(transactions: Sequence[Transaction], version: str, control_numb
     return functional_id
 
 
-def _check_envelope(envelope: Envelope) -> None:
-    """Only the segment terminator may be a line break: readers skip whitespace between segments."""
-    for name in ("element_separator", "component_separator", "repetition_separator"):
-        value = getattr(envelope, name)
-        if value.isspace():
-            raise ConfigurationError(f"envelope {name} {value!r} cannot be whitespace")
-
-
 def _isa(envelope: Envelope, control_number: int, version: str, now: datetime) -> str:
     """The fixed-width ISA (106 characters with its terminator) plus the segment suffix."""
     isa12 = version[:5]
@@ -166,8 +157,8 @@ def _isa(envelope: Envelope, control_number: int, version: str, now: datetime) -
         envelope.sender_id.ljust(15),
         envelope.receiver_qualifier,
         envelope.receiver_id.ljust(15),
-        f"{now:%y%m%d}",
-        f"{now:%H%M}",
+        f"{now.year % 100:02d}{now.month:02d}{now.day:02d}",  # YYMMDD, as strftime's %y%m%d
+        _hhmm(now),
         _repetition(envelope, version) or "U",
         isa12,
         f"{control_number:09d}",
@@ -175,8 +166,7 @@ def _isa(envelope: Envelope, control_number: int, version: str, now: datetime) -
         envelope.usage_indicator,
     )
     checked = "".join(values[:10] + values[11:])  # ISA11 is the repetition separator itself
-    delimiters = (envelope.element_separator, envelope.segment_terminator)
-    if not checked.isascii() or any(d in checked for d in (*delimiters, *_others(envelope))):
+    if not checked.isascii() or _holds_delimiter(checked, envelope):
         for pos, value in enumerate(values, 1):
             if pos != 11:
                 _check_value("ISA", pos, value, envelope, _repetition(envelope, version), isa=True)
@@ -186,8 +176,18 @@ def _isa(envelope: Envelope, control_number: int, version: str, now: datetime) -
     )
 
 
-def _others(envelope: Envelope) -> tuple[str, str]:
-    return envelope.component_separator, envelope.repetition_separator
+def _holds_delimiter(text: str, envelope: Envelope) -> bool:
+    return (
+        envelope.element_separator in text
+        or envelope.segment_terminator in text
+        or envelope.component_separator in text
+        or envelope.repetition_separator in text
+    )
+
+
+def _hhmm(now: datetime) -> str:
+    """HHMM, as strftime's %H%M."""
+    return f"{now.hour:02d}{now.minute:02d}"
 
 
 def _repetition(envelope: Envelope, version: str) -> str:
@@ -202,8 +202,8 @@ def _gs(
         functional_id,
         envelope.gs_sender,
         envelope.gs_receiver,
-        f"{now:%Y%m%d}",
-        f"{now:%H%M}",
+        f"{now.year}{now.month:02d}{now.day:02d}",  # CCYYMMDD, as strftime's %Y%m%d
+        _hhmm(now),
         str(control_number),
         "X",
         version,
@@ -252,6 +252,8 @@ def _check_delimiters(
 
 
 def _ascii(text: str) -> str:
+    if text.isascii():  # ASCII is its own NFKD form
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
