@@ -13,7 +13,7 @@ import enum
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -26,6 +26,7 @@ from b2b.errors import ConfigurationError
 
 
 class _Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
     def digest(self) -> bytes: ...
 
 
@@ -50,6 +51,13 @@ class Digest(enum.Enum):
     def digest_of(self, data: bytes) -> bytes:
         """The digest of `data` (hashlib's C constructor, without `hashlib.new`'s lookup)."""
         return _CONSTRUCTORS[self](data).digest()
+
+    def digest_of_chunks(self, chunks: Iterable[bytes]) -> bytes:
+        """The digest of the concatenated `chunks`, without concatenating them."""
+        hasher = _CONSTRUCTORS[self](b"")
+        for chunk in chunks:
+            hasher.update(chunk)
+        return hasher.digest()
 
     @property
     def prehashed(self) -> Prehashed:

@@ -29,13 +29,23 @@ _MAX_DEPTH = 64
 # ----------------------------------------------------------------------------- writer
 
 
+def header(tag: int, size: int) -> bytes:
+    """The tag and definite length of an element whose content is `size` bytes."""
+    if size < 0x80:
+        return bytes((tag, size))
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length
+
+
 def tlv(tag: int, content: bytes) -> bytes:
     """One DER element: tag, definite length, content."""
-    size = len(content)
-    if size < 0x80:
-        return bytes((tag, size)) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length + content
+    return header(tag, len(content)) + content
+
+
+def wrap(tag: int, chunks: list[bytes]) -> list[bytes]:
+    """An element around content given as chunks, still as chunks: large content is never
+    copied while nesting (join once at the end)."""
+    return [header(tag, sum(map(len, chunks))), *chunks]
 
 
 def sequence(*items: bytes) -> bytes:
@@ -168,6 +178,13 @@ def octets(buf: bytes, node: Node) -> bytes:
     if not node.constructed:
         return buf[node.start : node.end]
     return b"".join(octets(buf, child) for child in children(buf, node))
+
+
+def view(buf: bytes, node: Node) -> bytes | memoryview:
+    """`octets` without copying a primitive value (for a large ciphertext)."""
+    if not node.constructed:
+        return memoryview(buf)[node.start : node.end]
+    return octets(buf, node)
 
 
 def element(buf: bytes, node: Node) -> bytes:

@@ -10,6 +10,7 @@ inflates to gigabytes (a decompression bomb) costs only the work up to the limit
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 from b2b.as2 import asn1
 from b2b.as2.signed_data import ID_DATA
@@ -23,14 +24,29 @@ _ZLIB_NULL = asn1.algorithm(_ZLIB_OID, asn1.NULL)
 
 def compress(content: bytes, *, level: int = 6) -> bytes:
     """A CompressedData ContentInfo (DER) with `content` deflated by zlib."""
-    return from_deflated(zlib.compress(content, level))
+    return b"".join(compress_chunks([content], level=level))
+
+
+def compress_chunks(content: Sequence[bytes], *, level: int = 6) -> list[bytes]:
+    """`compress` for content given as chunks, returning the DER as chunks."""
+    if len(content) == 1:
+        return _wrap_deflated([zlib.compress(content[0], level)])
+    deflater = zlib.compressobj(level)
+    deflated = [deflater.compress(chunk) for chunk in content]
+    deflated.append(deflater.flush())
+    return _wrap_deflated(deflated)
 
 
 def from_deflated(deflated: bytes) -> bytes:
     """A CompressedData ContentInfo (DER) around an already zlib-deflated stream."""
-    encapsulated = asn1.sequence(ID_DATA, asn1.explicit(0, asn1.octet_string(deflated)))
-    compressed = asn1.sequence(asn1.integer(0), _ZLIB, encapsulated)
-    return asn1.sequence(ID_COMPRESSED_DATA, asn1.explicit(0, compressed))
+    return b"".join(_wrap_deflated([deflated]))
+
+
+def _wrap_deflated(deflated: list[bytes]) -> list[bytes]:
+    octets = asn1.wrap(asn1.OCTET_STRING, deflated)
+    encapsulated = asn1.wrap(asn1.SEQUENCE, [ID_DATA, *asn1.wrap(0xA0, octets)])
+    compressed = asn1.wrap(asn1.SEQUENCE, [asn1.integer(0), _ZLIB, *encapsulated])
+    return asn1.wrap(asn1.SEQUENCE, [ID_COMPRESSED_DATA, *asn1.wrap(0xA0, compressed)])
 
 
 def decompress(der: bytes, *, limit: int) -> bytes:
@@ -45,7 +61,7 @@ def decompress(der: bytes, *, limit: int) -> bytes:
     return inflate(data, limit=limit)
 
 
-def inflate(data: bytes, *, limit: int) -> bytes:
+def inflate(data: bytes | memoryview, *, limit: int) -> bytes:
     """zlib-inflate `data`, refusing output past `limit` bytes (work stops at the limit)."""
     inflater = zlib.decompressobj()
     try:
@@ -59,7 +75,7 @@ def inflate(data: bytes, *, limit: int) -> bytes:
     return out
 
 
-def _compressed_octets(der: bytes) -> bytes:
+def _compressed_octets(der: bytes) -> bytes | memoryview:
     root = asn1.read(der)
     kind = asn1.first(der, root)
     if asn1.element(der, kind) != ID_COMPRESSED_DATA:
@@ -70,4 +86,4 @@ def _compressed_octets(der: bytes) -> bytes:
         raise AS2DecompressionFailed("the compression algorithm is not zlib")
     encapsulated = asn1.following(der, algorithm, body)
     content = asn1.following(der, asn1.first(der, encapsulated), encapsulated)
-    return asn1.octets(der, asn1.first(der, content))
+    return asn1.view(der, asn1.first(der, content))

@@ -56,6 +56,20 @@ def encrypt(
     key_transport: KeyTransport,
 ) -> bytes:
     """An EnvelopedData ContentInfo (DER) holding `content`, readable only by `recipient`."""
+    chunks = encrypt_chunks(
+        [content], recipient=recipient, encryption=encryption, key_transport=key_transport
+    )
+    return b"".join(chunks)
+
+
+def encrypt_chunks(
+    content: Sequence[bytes],
+    *,
+    recipient: x509.Certificate,
+    encryption: Encryption,
+    key_transport: KeyTransport,
+) -> list[bytes]:
+    """`encrypt` for content given as chunks, returning the DER as chunks (no large copies)."""
     key, iv = os.urandom(encryption.key_size), os.urandom(encryption.block_size)
     public_key = _public_key(recipient)
     pad = _PKCS1V15 if key_transport is KeyTransport.RSA_PKCS1V15 else _OAEP_SHA1
@@ -66,15 +80,22 @@ def encrypt(
         asn1.octet_string(public_key.encrypt(key, pad)),
     )
     encryptor = Cipher(encryption.cipher(key), modes.CBC(iv)).encryptor()
-    fill = encryption.block_size - len(content) % encryption.block_size
-    ciphertext = encryptor.update(content) + encryptor.update(bytes((fill,)) * fill)
-    encrypted_content_info = asn1.sequence(
-        ID_DATA,
-        asn1.algorithm(encryption.oid, asn1.octet_string(iv)),
-        asn1.tlv(0x80, ciphertext),
+    fill = encryption.block_size - sum(map(len, content)) % encryption.block_size
+    ciphertext = [encryptor.update(chunk) for chunk in content]
+    ciphertext.append(encryptor.update(bytes((fill,)) * fill))
+    encrypted_content_info = asn1.wrap(
+        asn1.SEQUENCE,
+        [
+            ID_DATA,
+            asn1.algorithm(encryption.oid, asn1.octet_string(iv)),
+            *asn1.wrap(0x80, ciphertext),
+        ],
     )
-    enveloped = asn1.sequence(asn1.integer(0), asn1.set_of(recipient_info), encrypted_content_info)
-    return asn1.sequence(ID_ENVELOPED_DATA, asn1.explicit(0, enveloped))
+    enveloped = asn1.wrap(
+        asn1.SEQUENCE,
+        [asn1.integer(0), asn1.set_of(recipient_info), *encrypted_content_info],
+    )
+    return asn1.wrap(asn1.SEQUENCE, [ID_ENVELOPED_DATA, *asn1.wrap(0xA0, enveloped)])
 
 
 @dataclass(frozen=True)
@@ -111,7 +132,7 @@ def decrypt(der: bytes, keys: Sequence[KeyPair]) -> Decrypted:
     raise AS2DecryptionFailed("none of our private keys can decrypt the message")
 
 
-def _read(der: bytes) -> tuple[list[_Recipient], Encryption, bytes, bytes]:
+def _read(der: bytes) -> tuple[list[_Recipient], Encryption, bytes, bytes | memoryview]:
     root = asn1.read(der)
     kind = asn1.first(der, root)
     if asn1.element(der, kind) != ID_ENVELOPED_DATA:
@@ -128,7 +149,7 @@ def _read(der: bytes) -> tuple[list[_Recipient], Encryption, bytes, bytes]:
     if encryption is None:
         raise AS2DecryptionFailed("the message uses a content encryption algorithm we refuse")
     iv = asn1.octets(der, asn1.following(der, cipher, algorithm))
-    ciphertext = asn1.octets(der, asn1.following(der, algorithm, content_info))
+    ciphertext = asn1.view(der, asn1.following(der, algorithm, content_info))
     return [r for r in recipients if r.rid], encryption, iv, ciphertext
 
 
@@ -163,6 +184,7 @@ def _names(rid: bytes, pair: KeyPair) -> bool:
     return asn1.octets(rid, asn1.read(rid)) == ski.value.digest
 
 
+@functools.lru_cache(maxsize=64)
 def _key_transport(algorithm: bytes) -> tuple[KeyTransport, padding.AsymmetricPadding]:
     items = asn1.children(algorithm, asn1.read(algorithm))
     identifier = asn1.element(algorithm, items[0])
@@ -181,12 +203,15 @@ def _key_transport(algorithm: bytes) -> tuple[KeyTransport, padding.AsymmetricPa
     return KeyTransport.RSA_OAEP, padding.OAEP(padding.MGF1(mgf), digest, None)
 
 
-def _decrypt_content(encryption: Encryption, key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
+def _decrypt_content(
+    encryption: Encryption, key: bytes, iv: bytes, ciphertext: bytes | memoryview
+) -> bytes:
     block = encryption.block_size
     if len(key) != encryption.key_size or len(iv) != block or len(ciphertext) % block:
         raise ValueError("key, IV or ciphertext length is wrong")
     decryptor = Cipher(encryption.cipher(key), modes.CBC(iv)).decryptor()
-    plain = decryptor.update(ciphertext) + decryptor.finalize()
+    plain = decryptor.update(ciphertext)
+    plain += decryptor.finalize()  # CBC without padding: empty, and nothing is copied
     fill = plain[-1] if plain else 0
     if not 1 <= fill <= block or plain[-fill:] != bytes((fill,)) * fill:
         raise ValueError("bad padding")

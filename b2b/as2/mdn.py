@@ -81,12 +81,12 @@ def build_mdn(
     envelope = original.envelope if isinstance(original, ReceivedMessage) else original
     disposition = _disposition(error, warning)
     report = _report(original, envelope, disposition, reporting_ua, text or _text(envelope, error))
-    request = envelope.mdn_request
-    signed = bool(request and request.signed and ours is not None)
-    if signed and request is not None and ours is not None:
+    request, signed = envelope.mdn_request, False
+    if request is not None and request.signed and ours is not None:
         report = _sign(
             report, ours, request.mic_algorithm, request.mic_algorithm_name, signature_scheme
         )
+        signed = True
     headers = [
         ("AS2-Version", AS2_VERSION),
         ("AS2-From", quote_as2_name(envelope.as2_to)),
@@ -211,10 +211,38 @@ def parse_mdn(
     require_signed: bool = True,
     now: datetime | None = None,
 ) -> MdnOutcome:
-    """Check an MDN for our message strictly; raise MdnRejected with the reason if untrusted."""
-    fields = mime.Headers(headers)
+    """Check an MDN for our message strictly; raise MdnRejected with the reason if untrusted.
+
+    `require_signed`: we asked for a signed MDN, so an unsigned one is refused. An authentic
+    MDN that reports an error is returned as status "failed" with its disposition modifier.
+    """
+    try:
+        return _parse_mdn(
+            mime.Headers(headers),
+            body,
+            partner=partner,
+            expected=(expected_message_id, expected_mic, expected_mic_algorithm),
+            require_signed=require_signed,
+            now=now or datetime.now(UTC),
+        )
+    except MdnRejected:
+        raise
+    except AS2Error as exc:
+        raise MdnRejected(f"the MDN cannot be read: {exc.reason}") from exc
+
+
+def _parse_mdn(
+    fields: mime.Headers,
+    body: bytes,
+    *,
+    partner: PartnerSecurity,
+    expected: tuple[str, str | None, Digest | None],
+    require_signed: bool,
+    now: datetime,
+) -> MdnOutcome:
+    expected_message_id, expected_mic, expected_mic_algorithm = expected
     entity = mime.Entity(fields, body)
-    report, signer = _unsign(entity, partner, require_signed, now or datetime.now(UTC))
+    report, signer = _unsign(entity, partner, require_signed, now)
     notification, text = _notification(report)
     original = (notification.get("original-message-id") or "").strip().strip("<>")
     if original != expected_message_id.strip("<>"):
@@ -253,8 +281,12 @@ def _unsign(
     if content_type.mime_type != "multipart/signed":
         raise MdnRejected(f"not an MDN: Content-Type {content_type.mime_type}")
     try:
-        parts = mime.split_multipart(entity.body, content_type.param("boundary") or "")
-        info = signed_data.read_signed_data(mime.parse_entity(parts[-1]).decoded())
+        parts = mime.split_multipart(
+            entity.data, content_type.param("boundary") or "", entity.start
+        )
+        if len(parts) != 2:
+            raise AS2MalformedMessage(f"multipart/signed has {len(parts)} parts, not 2")
+        info = signed_data.read_signed_data(mime.parse_entity(parts[1]).decoded())
         certificates = [
             c
             for c in partner.certificates
@@ -262,7 +294,7 @@ def _unsign(
         ]
         forms = mime.signed_forms(parts[0], canonicalize=partner.canonicalize_line_endings)
         verified = signed_data.verify(info, forms, certificates)
-    except (AS2AuthenticationFailed, AS2MalformedMessage, IndexError) as exc:
+    except (AS2AuthenticationFailed, AS2MalformedMessage) as exc:
         raise MdnRejected(
             f"the MDN signature does not verify with the partner's certificates: {exc}"
         ) from exc
@@ -275,7 +307,9 @@ def _notification(report: mime.Entity) -> tuple[mime.Headers, str]:
     try:
         parts = [
             mime.parse_entity(p)
-            for p in mime.split_multipart(report.body, report.content_type.param("boundary") or "")
+            for p in mime.split_multipart(
+                report.data, report.content_type.param("boundary") or "", report.start
+            )
         ]
     except AS2MalformedMessage as exc:
         raise MdnRejected(f"the MDN report cannot be read: {exc}") from exc

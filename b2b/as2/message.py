@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 
 from b2b.as2 import compressed_data, enveloped_data, mime, signed_data
-from b2b.as2.algorithms import Compression, Digest, TransferEncoding
+from b2b.as2.algorithms import Compression, Digest, Encryption, KeyTransport, TransferEncoding
 from b2b.as2.certificates import valid_at
 from b2b.as2.envelope import as2_headers, read_envelope
 from b2b.as2.model import (
@@ -52,13 +52,14 @@ _SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signatur
 
 @dataclass
 class _Part:
-    """An entity under construction: headers, body (transfer-encoded) and serialised form."""
+    """An entity under construction: headers and body (transfer-encoded), kept as chunks so a
+    large payload is copied once, into the final body, however many layers wrap it."""
 
     headers: list[Header]
-    body: bytes
+    body: list[bytes]
 
-    def entity(self) -> bytes:
-        return mime.build_entity(self.headers, self.body)
+    def entity(self) -> list[bytes]:
+        return mime.entity_chunks(self.headers, self.body)
 
 
 def build_message(
@@ -75,7 +76,10 @@ def build_message(
 ) -> BuiltMessage:
     """Package `payload` for `partner` as `settings` say: sign, compress, encrypt, AS2 headers.
 
-    `now` (default: the clock) picks the partner certificate valid today and writes Date.
+    `now` picks the partner certificate to encrypt to (the newest one valid then; the clock
+    when left out) and, when given, is written as the Date header. Same inputs, same headers;
+    the body differs only by the randomness encryption (and RSASSA-PSS) needs, so a retry must
+    resend the stored bytes rather than rebuild.
     """
     moment = now or datetime.now(UTC)
     part = _payload_part(payload, settings, filename)
@@ -91,7 +95,7 @@ def build_message(
         if mic_algorithm is not None:
             mic_input = signed_entity
             if partner.canonicalize_line_endings:
-                mic_input = mime.canonical_line_endings(signed_entity)
+                mic_input = [mime.canonical_line_endings(b"".join(signed_entity))]
             mic = _mic(mic_input, mic_algorithm)
         if settings.compression is Compression.AFTER_SIGNING:
             part = _compressed_part(part, settings)
@@ -100,7 +104,8 @@ def build_message(
     if settings.encrypt:
         part = _encrypted_part(part, settings, _encryption_certificate(partner, moment))
     headers = as2_headers(settings, ours, partner, message_id, as2_from, as2_to, now)
-    return BuiltMessage(message_id, (*headers, *part.headers), part.body, mic, mic_algorithm)
+    body = b"".join(part.body)
+    return BuiltMessage(message_id, (*headers, *part.headers), body, mic, mic_algorithm)
 
 
 def _bare(settings: OutboundSecurity) -> bool:
@@ -123,31 +128,33 @@ def _payload_part(payload: bytes, settings: OutboundSecurity, filename: str | No
     return _Part(headers, _transfer(payload, settings))
 
 
-def _transfer(data: bytes, settings: OutboundSecurity) -> bytes:
+def _transfer(data: bytes, settings: OutboundSecurity) -> list[bytes]:
     if settings.transfer_encoding is TransferEncoding.BASE64:
-        return mime.base64_lines(data)
-    return data
+        return [mime.base64_lines(data)]
+    return [data]
 
 
-def _smime_part(der: bytes, smime_type: str, name: str, settings: OutboundSecurity) -> _Part:
+def _smime_part(der: list[bytes], smime_type: str, name: str, settings: OutboundSecurity) -> _Part:
     headers = [
         ("Content-Type", f'application/pkcs7-mime; smime-type={smime_type}; name="{name}"'),
         ("Content-Transfer-Encoding", settings.transfer_encoding.value),
         ("Content-Disposition", f'attachment; filename="{name}"'),
     ]
-    return _Part(headers, _transfer(der, settings))
+    if settings.transfer_encoding is TransferEncoding.BASE64:
+        return _Part(headers, _transfer(b"".join(der), settings))
+    return _Part(headers, der)
 
 
 def _compressed_part(part: _Part, settings: OutboundSecurity) -> _Part:
-    der = compressed_data.compress(part.entity(), level=settings.zlib_level)
+    der = compressed_data.compress_chunks(part.entity(), level=settings.zlib_level)
     return _smime_part(der, "compressed-data", "smime.p7z", settings)
 
 
 def _signed_part(
     part: _Part, settings: OutboundSecurity, ours: LocalIdentity
-) -> tuple[_Part, bytes]:
+) -> tuple[_Part, list[bytes]]:
     entity = part.entity()
-    digest = settings.digest.digest_of(entity)
+    digest = settings.digest.digest_of_chunks(entity)
     signature = signed_data.sign(
         digest, digest=settings.digest, scheme=settings.signature_scheme, signer=ours.signing_key
     )
@@ -157,21 +164,21 @@ def _signed_part(
             ("Content-Transfer-Encoding", "base64"),
             ("Content-Disposition", 'attachment; filename="smime.p7s"'),
         ],
-        mime.base64_lines(signature),
+        [mime.base64_lines(signature)],
     )
-    boundary = mime.make_boundary(entity)
+    boundary = mime.make_boundary_for(entity)
     content_type = (
         'multipart/signed; protocol="application/pkcs7-signature"; '
         f'micalg={settings.micalg(settings.digest)}; boundary="{boundary}"'
     )
-    body = mime.multipart([entity, signature_part.entity()], boundary)
+    body = mime.multipart_chunks([entity, signature_part.entity()], boundary)
     return _Part([("Content-Type", content_type)], body), entity
 
 
 def _encrypted_part(
     part: _Part, settings: OutboundSecurity, certificate: x509.Certificate
 ) -> _Part:
-    der = enveloped_data.encrypt(
+    der = enveloped_data.encrypt_chunks(
         part.entity(),
         recipient=certificate,
         encryption=settings.encryption,
@@ -195,8 +202,8 @@ def _usable_certificates(partner: PartnerSecurity, now: datetime) -> list[x509.C
     return [cert for cert in partner.certificates if valid_at(cert, now)]
 
 
-def _mic(content: bytes, algorithm: Digest) -> str:
-    return base64.b64encode(algorithm.digest_of(content)).decode("ascii")
+def _mic(content: list[bytes], algorithm: Digest) -> str:
+    return base64.b64encode(algorithm.digest_of_chunks(content)).decode("ascii")
 
 
 @dataclass
@@ -207,7 +214,9 @@ class _Opened:
     #: the entity's bytes as they arrived (the HTTP body at the top level)
     raw: bytes
     signed: signed_data.Verified | None = None
-    decrypted: enveloped_data.Decrypted | None = None
+    #: how the envelope was protected (its content is not kept: it is `raw` one layer down)
+    encryption: Encryption | None = None
+    key_transport: KeyTransport | None = None
     compressed: bool = False
 
 
@@ -264,8 +273,9 @@ def _unwrap(
     if kind == "multipart/signed":
         inner = _verify_multipart(opened, entity, partner, now)
     elif kind == "enveloped-data":
-        opened.decrypted = enveloped_data.decrypt(entity.decoded(), ours.keys)
-        inner = opened.decrypted.content
+        decrypted = enveloped_data.decrypt(entity.decoded(), ours.keys)
+        opened.encryption, opened.key_transport = decrypted.encryption, decrypted.key_transport
+        inner = decrypted.content
     elif kind == "compressed-data":
         opened.compressed = True
         inner = compressed_data.decompress(entity.decoded(), limit=limits.max_payload_bytes)
@@ -298,7 +308,7 @@ def _verify_multipart(
     boundary = entity.content_type.param("boundary")
     if not boundary:
         raise AS2MalformedMessage("multipart/signed without a boundary")
-    parts = mime.split_multipart(entity.body, boundary)
+    parts = mime.split_multipart(entity.data, boundary, entity.start)
     if len(parts) != 2:
         raise AS2MalformedMessage(f"multipart/signed has {len(parts)} parts, not 2")
     signature = mime.parse_entity(parts[1])
@@ -327,10 +337,10 @@ def _received_mic(opened: _Opened, request: MdnRequest | None) -> tuple[str, Dig
     verified = opened.signed
     if verified is None:
         algorithm = requested or Digest.SHA1
-        return _mic(opened.raw, algorithm), algorithm
+        return _mic([opened.raw], algorithm), algorithm
     if requested is None or requested is verified.digest:
         return base64.b64encode(verified.content_digest).decode("ascii"), verified.digest
-    return _mic(verified.content, requested), requested
+    return _mic([verified.content], requested), requested
 
 
 def _received(envelope: AS2Envelope, opened: _Opened) -> ReceivedMessage:
@@ -345,12 +355,12 @@ def _received(envelope: AS2Envelope, opened: _Opened) -> ReceivedMessage:
         content_type=payload_entity.headers.get("content-type", "text/plain"),
         filename=filename.replace("\\", "/").rpartition("/")[2] or None if filename else None,
         signed=verified is not None,
-        encrypted=opened.decrypted is not None,
+        encrypted=opened.encryption is not None,
         compressed=opened.compressed,
         mic=mic,
         mic_algorithm=algorithm,
         signature_digest=verified.digest if verified else None,
-        encryption=opened.decrypted.encryption if opened.decrypted else None,
-        key_transport=opened.decrypted.key_transport if opened.decrypted else None,
+        encryption=opened.encryption,
+        key_transport=opened.key_transport,
         signer=verified.certificate if verified else None,
     )

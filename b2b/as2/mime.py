@@ -12,10 +12,12 @@ unfolded, and both CRLF and bare LF line ends are read. What we write uses CRLF 
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import NamedTuple, TypeVar, cast, overload
 
 from b2b.errors import AS2MalformedMessage
@@ -86,17 +88,28 @@ class ContentType(NamedTuple):
 
 
 class Entity:
-    """One MIME entity: its headers and its body (still transfer-encoded)."""
+    """One MIME entity: its headers and its body (still transfer-encoded).
 
-    __slots__ = ("_content_type", "body", "headers")
+    The body is `data[start:]`, sliced only when asked for: a large body is not copied at
+    every layer (functions that take a `start` offset read it in place).
+    """
 
-    def __init__(self, headers: Headers, body: bytes) -> None:
+    __slots__ = ("_content_type", "data", "headers", "start")
+
+    def __init__(self, headers: Headers, data: bytes, start: int = 0) -> None:
         self.headers = headers
-        self.body = body
+        self.data = data
+        self.start = start
         self._content_type: ContentType | None = None
 
     def __repr__(self) -> str:
-        return f"Entity({self.headers.get('content-type')!r}, {len(self.body)} bytes)"
+        size = len(self.data) - self.start
+        return f"Entity({self.headers.get('content-type')!r}, {size} bytes)"
+
+    @property
+    def body(self) -> bytes:
+        """The body bytes (a copy when the entity does not start at offset 0)."""
+        return self.data[self.start :] if self.start else self.data
 
     @property
     def content_type(self) -> ContentType:
@@ -114,7 +127,7 @@ class Entity:
 def parse_entity(data: bytes) -> Entity:
     """Split an entity into headers and body (LF or CRLF line ends)."""
     head, start = split_head(data)
-    return Entity(parse_headers(head), data[start:])
+    return Entity(parse_headers(head), data, start)
 
 
 def parse_inner_entity(data: bytes) -> Entity | None:
@@ -125,7 +138,7 @@ def parse_inner_entity(data: bytes) -> Entity | None:
     if not head or start == len(head) or not _FIELD_NAME.match(head):
         return None
     headers = parse_headers(head)
-    return Entity(headers, data[start:]) if "content-type" in headers else None
+    return Entity(headers, data, start) if "content-type" in headers else None
 
 
 def split_head(data: bytes) -> tuple[bytes, int]:
@@ -151,9 +164,10 @@ def parse_headers(block: bytes) -> Headers:
     return Headers([(name.strip(), value.strip()) for name, value in _FIELD.findall(text)])
 
 
+@functools.lru_cache(maxsize=512)
 def parse_parameters(value: str) -> ContentType:
     """`type/subtype; name=value; name="quoted \\"value\\""` → ContentType (also for
-    Content-Disposition, whose "type" is e.g. `attachment`)."""
+    Content-Disposition, whose "type" is e.g. `attachment`). Cached: partners repeat them."""
     kind, *pieces = value.split(";")
     if '"' in value and any(piece.count('"') % 2 for piece in pieces):  # a quoted ";"
         pieces = [f"{name}={raw}" for name, raw in _PARAMETER.findall(value[len(kind) :])]
@@ -161,14 +175,17 @@ def parse_parameters(value: str) -> ContentType:
     for piece in pieces:
         name, _, raw = piece.partition("=")
         params[name.strip().lower()] = _unquote(raw.strip())
-    return ContentType(kind.strip().lower(), params)
+    return ContentType(kind.strip().lower(), MappingProxyType(params))
 
 
-def split_multipart(body: bytes, boundary: str) -> list[bytes]:
-    """The raw bytes of each body part, exactly as sent (without the CRLF before a delimiter)."""
+def split_multipart(body: bytes, boundary: str, start: int = 0) -> list[bytes]:
+    """The raw bytes of each body part, exactly as sent (without the CRLF before a delimiter).
+
+    `start`: where the multipart body begins in `body` (an Entity's `data` and `start`).
+    """
     delimiter = b"--" + boundary.encode("latin-1")
     parts: list[bytes] = []
-    pos = _next_delimiter(body, delimiter, 0)
+    pos = _first_delimiter(body, delimiter, start)
     while pos >= 0:
         after = pos + len(delimiter)
         if body[after : after + 2] == b"--":
@@ -186,10 +203,15 @@ def split_multipart(body: bytes, boundary: str) -> list[bytes]:
     return parts
 
 
+def _first_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
+    """Offset of the first delimiter line: at `start` itself, or after a line end."""
+    if body.startswith(delimiter, start) and _delimiter_ends(body, start + len(delimiter)):
+        return start
+    return _next_delimiter(body, delimiter, start)
+
+
 def _next_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
-    """Offset of the next delimiter line at or after `start` (-1 if none)."""
-    if start == 0 and body.startswith(delimiter) and _delimiter_ends(body, len(delimiter)):
-        return 0
+    """Offset of the next delimiter line that follows a line end at or after `start`."""
     needle = b"\n" + delimiter
     found = body.find(needle, start)
     while found >= 0 and not _delimiter_ends(body, found + len(needle)):
@@ -216,6 +238,12 @@ def decode_transfer(body: bytes, encoding: str | None) -> bytes:
     raise AS2MalformedMessage(f"unknown Content-Transfer-Encoding {encoding!r}")
 
 
+def _straddles(chunks: Sequence[bytes], needle: bytes) -> bool:
+    """True when `needle` spans the junction of two consecutive chunks."""
+    edge = len(needle) - 1
+    return any(needle in chunks[i][-edge:] + chunks[i + 1][:edge] for i in range(len(chunks) - 1))
+
+
 def base64_lines(data: bytes) -> bytes:
     """Base64 in 76-character lines ending in CRLF (RFC 2045)."""
     encoded = binascii.b2a_base64(data, newline=False)
@@ -226,28 +254,51 @@ def base64_lines(data: bytes) -> bytes:
 
 def build_entity(headers: Iterable[tuple[str, str]], body: bytes) -> bytes:
     """Header lines, an empty line, then the body; CRLF line ends."""
+    return b"".join(entity_chunks(headers, [body]))
+
+
+def entity_chunks(headers: Iterable[tuple[str, str]], body: list[bytes]) -> list[bytes]:
+    """`build_entity` for a body given as chunks, returned as chunks (nothing large copied)."""
     head = "".join([f"{name}: {value}\r\n" for name, value in headers])
-    return head.encode("latin-1") + CRLF + body
+    return [head.encode("latin-1") + CRLF, *body]
 
 
 def multipart(parts: Iterable[bytes], boundary: str) -> bytes:
     """A multipart body from raw entities."""
-    delimiter = b"--" + boundary.encode("latin-1")
-    joined = b"".join([delimiter + CRLF + part + CRLF for part in parts])
-    return joined + delimiter + b"--" + CRLF
+    return b"".join(multipart_chunks([[part] for part in parts], boundary))
 
 
-def make_boundary(*seeds: bytes) -> str:
-    """A boundary derived from the content it will separate (deterministic; checked unique)."""
+def multipart_chunks(parts: Iterable[list[bytes]], boundary: str) -> list[bytes]:
+    """`multipart` for entities given as chunks, returned as chunks."""
+    delimiter = b"--" + boundary.encode("latin-1") + CRLF
+    chunks: list[bytes] = []
+    for part in parts:
+        chunks += (delimiter, *part, CRLF)
+    chunks.append(delimiter[:-2] + b"--" + CRLF)
+    return chunks
+
+
+def make_boundary(*parts: bytes) -> str:
+    """A boundary derived from the parts it will separate (deterministic; checked unique)."""
+    return _boundary(parts, contiguous=False)
+
+
+def make_boundary_for(chunks: Sequence[bytes]) -> str:
+    """`make_boundary` for one entity given as chunks (a boundary split across two is found)."""
+    return _boundary(chunks, contiguous=True)
+
+
+def _boundary(chunks: Sequence[bytes], *, contiguous: bool) -> str:
     hasher = hashlib.sha1(usedforsecurity=False)
-    for seed in seeds:
-        hasher.update(seed)
+    for chunk in chunks:
+        hasher.update(chunk)
     digest = hasher.hexdigest()
     for start in range(0, 8):
-        boundary = f"----=_b2b_{digest[start : start + 32]}"
-        encoded = boundary.encode()
-        if all(encoded not in seed for seed in seeds):
-            return boundary
+        boundary = f"----=_b2b_{digest[start : start + 32]}".encode()
+        if not any(boundary in chunk for chunk in chunks) and not (
+            contiguous and _straddles(chunks, boundary)
+        ):
+            return boundary.decode()
     raise AS2MalformedMessage("cannot find a boundary absent from the content")
 
 

@@ -14,6 +14,7 @@ never trusted.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,22 +59,29 @@ def sign(
     signed_attrs = asn1.set_of(*attributes)
     to_sign = digest.digest_of(signed_attrs)
     signature = signer.private_key.sign(to_sign, _padding(scheme, digest), digest.prehashed)
+    signer_prefix, signed_data_prefix = _fixed_parts(signer, digest)
     signer_info = asn1.sequence(
-        asn1.integer(1),
-        signer.issuer_and_serial,
-        asn1.algorithm(digest.oid),
+        signer_prefix,
         b"\xa0" + signed_attrs[1:],
         _signature_algorithm(scheme, digest),
         asn1.octet_string(signature),
     )
-    signed_data = asn1.sequence(
-        asn1.integer(1),
-        asn1.set_of(asn1.algorithm(digest.oid)),
-        asn1.sequence(ID_DATA),
-        asn1.explicit(0, signer.certificate_der),
-        asn1.set_of(signer_info),
+    signed_data = asn1.wrap(asn1.SEQUENCE, [signed_data_prefix, asn1.tlv(asn1.SET, signer_info)])
+    return b"".join(asn1.wrap(asn1.SEQUENCE, [ID_SIGNED_DATA, *asn1.wrap(0xA0, signed_data)]))
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_parts(signer: KeyPair, digest: Digest) -> tuple[bytes, bytes]:
+    """What every signature by `signer` with `digest` shares: the start of the SignerInfo
+    (version, sid, digestAlgorithm) and of the SignedData (up to the certificates)."""
+    signer_prefix = asn1.integer(1) + signer.issuer_and_serial + asn1.algorithm(digest.oid)
+    signed_data_prefix = (
+        asn1.integer(1)
+        + asn1.set_of(asn1.algorithm(digest.oid))
+        + asn1.sequence(ID_DATA)
+        + asn1.explicit(0, signer.certificate_der)
     )
-    return asn1.sequence(ID_SIGNED_DATA, asn1.explicit(0, signed_data))
+    return signer_prefix, signed_data_prefix
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,7 @@ def verify(
 def _verifies(info: SignerInfo, to_verify: bytes, certificate: x509.Certificate) -> bool:
     key = rsa_public_key(certificate)
     try:
-        pad = _read_padding(info)
+        pad = _read_padding(info.signature_algorithm, info.digest)
         key.verify(info.signature, to_verify, pad, info.digest.prehashed)
     except InvalidSignature:
         return False
@@ -197,8 +205,9 @@ def _digest(identifier: bytes) -> Digest:
     return found
 
 
-def _read_padding(info: SignerInfo) -> padding.AsymmetricPadding:
-    der = info.signature_algorithm
+@functools.lru_cache(maxsize=64)
+def _read_padding(der: bytes, digest: Digest) -> padding.AsymmetricPadding:
+    """The padding a signatureAlgorithm names (cached: partners send the same few)."""
     items = asn1.children(der, asn1.read(der))
     identifier = asn1.element(der, items[0])
     if identifier == _RSA or identifier in DIGEST_BY_RSA_OID:
@@ -214,17 +223,19 @@ def _read_padding(info: SignerInfo) -> padding.AsymmetricPadding:
         salt = int(params["salt_length"].native)
     except (ValueError, TypeError, KeyError) as exc:
         raise AS2AuthenticationFailed(f"unreadable RSASSA-PSS parameters: {exc}") from exc
-    if hashed != info.digest.value or mgf_hash != hashed:
+    if hashed != digest.value or mgf_hash != hashed:
         raise AS2AuthenticationFailed("RSASSA-PSS parameters disagree with the digest algorithm")
-    return padding.PSS(padding.MGF1(info.digest.hash), salt)
+    return padding.PSS(padding.MGF1(digest.hash), salt)
 
 
+@functools.lru_cache(maxsize=16)
 def _padding(scheme: SignatureScheme, digest: Digest) -> padding.AsymmetricPadding:
     if scheme is SignatureScheme.PSS:
         return padding.PSS(padding.MGF1(digest.hash), digest.hash.digest_size)
     return _PKCS1V15
 
 
+@functools.lru_cache(maxsize=16)
 def _signature_algorithm(scheme: SignatureScheme, digest: Digest) -> bytes:
     if scheme is SignatureScheme.PKCS1V15:
         return asn1.algorithm(_RSA, asn1.NULL)
