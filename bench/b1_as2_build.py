@@ -83,11 +83,15 @@ def x12_payload(size: int = PAYLOAD_SIZE) -> bytes:
 
 
 def peer_figures() -> dict[str, float] | None:
-    """PEER FIGURES: pyas2lib builds/s measured in the same run, added by another helper.
+    """pyas2lib, the named peer, measured now in its own venv (it is GPL: never imported here)."""
+    from bench._peers import PeerUnavailable, pyas2lib_build_rate
 
-    Return e.g. {"pyas2lib 1.4.3 build": 150.0}; None prints "no peer figure".
-    """
-    return None
+    try:
+        figures = pyas2lib_build_rate(payload_size=10_240, seconds=3.0)
+    except PeerUnavailable as exc:
+        print(f"  peer unavailable: {exc}")
+        return None
+    return {f"{figures['peer']} build": float(figures["rate"])}
 
 
 def main() -> None:
@@ -158,7 +162,7 @@ def main() -> None:
         print(f"    {name:<48} {elapsed / count * 1e6:8.1f} us")
     peers = peer_figures()
     if peers is None:
-        print("  peer: no peer figure (pyas2lib is measured by the interop helper)")
+        print("  peer: no figure (see above)")
         return
     for name, figure in peers.items():
         print(f"  peer {name}: {figure:,.0f}/s  (b2b: {per_second / figure:.1f}x)")

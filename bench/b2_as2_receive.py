@@ -37,10 +37,15 @@ TARGET = 1_000
 
 
 def peer_figures() -> dict[str, float] | None:
-    """PEER FIGURES: pyas2lib receives/s (parse + signed MDN) in the same run, added by another
-    helper. Return e.g. {"pyas2lib 1.4.3 receive": 127.0}; None prints "no peer figure".
-    """
-    return None
+    """pyas2lib, the named peer, measured now in its own venv (it is GPL: never imported here)."""
+    from bench._peers import PeerUnavailable, pyas2lib_receive_rate
+
+    try:
+        figures = pyas2lib_receive_rate(payload_size=10_240, seconds=3.0)
+    except PeerUnavailable as exc:
+        print(f"  peer unavailable: {exc}")
+        return None
+    return {f"{figures['peer']} receive + signed MDN": float(figures["rate"])}
 
 
 def main() -> None:
@@ -105,7 +110,7 @@ def main() -> None:
         print(f"    {name:<48} {elapsed / count * 1e6:8.1f} us")
     peers = peer_figures()
     if peers is None:
-        print("  peer: no peer figure (pyas2lib is measured by the interop helper)")
+        print("  peer: no figure (see above)")
         return
     for name, figure in peers.items():
         print(f"  peer {name}: {figure:,.0f}/s  (b2b: {per_second / figure:.1f}x)")
