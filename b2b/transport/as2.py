@@ -9,6 +9,7 @@ retry (TransportError); a 4xx will not (PermanentTransportError).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,8 +40,7 @@ class As2Poster:
         self._client = httpx.Client(
             timeout=settings.timeout_seconds,
             auth=_basic_auth(settings, certs_dir),
-            cert=_path(certs_dir, settings.tls_client_certificate),
-            verify=_path(certs_dir, settings.tls_ca_file) or True,
+            verify=_tls(settings, certs_dir),
         )
 
     def post(self, headers: Headers, body: bytes) -> HttpReply:
@@ -82,8 +82,18 @@ def _translate(url: str) -> Iterator[None]:
         raise PermanentTransportError(f"{url}: {type(exc).__name__}: {exc}") from exc
 
 
-def _path(certs_dir: Path, name: str | None) -> str | None:
-    return None if name is None else str(certs_dir / name)
+def _tls(settings: As2Transport, certs_dir: Path) -> ssl.SSLContext | bool:
+    """The TLS context: the partner's CA file if given, our client certificate if given."""
+    if settings.tls_ca_file is None and settings.tls_client_certificate is None:
+        return True
+    ca = certs_dir / settings.tls_ca_file if settings.tls_ca_file else None
+    try:
+        context = ssl.create_default_context(cafile=ca)
+        if settings.tls_client_certificate:
+            context.load_cert_chain(certs_dir / settings.tls_client_certificate)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"transport TLS files under {certs_dir}: {exc}") from exc
+    return context
 
 
 def _basic_auth(settings: As2Transport, certs_dir: Path) -> httpx.BasicAuth | None:

@@ -1,0 +1,146 @@
+"""AS2's HTTP leg against real local HTTP(S) servers: Basic credentials, TLS client certificates,
+and how answers and failures are classified."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from b2b.errors import PermanentTransportError, TransportError
+from b2b.partners import As2Transport
+from b2b.transport.as2 import As2Poster
+from tests.fixtures.ports import free_port
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    seen: list[dict[str, str]] = []  # noqa: RUF012 - shared with the test on purpose
+    status = 200
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        self.rfile.read(length)
+        self.seen.append(dict(self.headers.items()))
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[http.server.HTTPServer, type[_Handler]]]:
+    handler = type("Handler", (_Handler,), {"seen": [], "status": 200})
+    httpd = http.server.HTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd, handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _settings(url: str, **extra: object) -> As2Transport:
+    return As2Transport.model_validate({"kind": "as2", "url": url, **extra})
+
+
+def test_basic_credentials_are_sent(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    httpd, handler = server
+    (tmp_path / "partner.pass").write_text("s3cret\n")
+    url = f"http://127.0.0.1:{httpd.server_port}/as2"
+    settings = _settings(url, basic_auth_user="b2b", basic_auth_password_file="partner.pass")
+    with As2Poster(settings, certs_dir=tmp_path) as poster:
+        reply = poster.post((("AS2-From", "US"),), b"body")
+    assert (reply.status, reply.body) == (200, b"ok")
+    assert handler.seen[0]["Authorization"] == "Basic YjJiOnMzY3JldA=="  # b2b:s3cret
+    assert handler.seen[0]["AS2-From"] == "US"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(503, TransportError), (401, PermanentTransportError)]
+)
+def test_a_5xx_is_retryable_and_a_4xx_is_not(
+    server,
+    tmp_path: Path,
+    status: int,  # type: ignore[no-untyped-def]
+    error: type[Exception],
+) -> None:
+    httpd, handler = server
+    handler.status = status
+    with (
+        As2Poster(
+            _settings(f"http://127.0.0.1:{httpd.server_port}/"), certs_dir=tmp_path
+        ) as poster,
+        pytest.raises(error) as raised,
+    ):
+        poster.post((), b"x")
+    assert raised.type is error  # a 401 is not merely "a TransportError"
+
+
+def test_nobody_listening_is_retryable(tmp_path: Path) -> None:
+    settings = _settings(f"http://127.0.0.1:{free_port()}/")
+    with As2Poster(settings, certs_dir=tmp_path) as poster, pytest.raises(TransportError) as raised:
+        poster.post((), b"x")
+    assert raised.value.retryable
+
+
+def _self_signed(name: str, folder: Path) -> tuple[Path, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_path, cert_path = folder / f"{name}.key", folder / f"{name}.pem"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def test_tls_client_certificate_is_presented(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    httpd, handler = server
+    server_key, server_cert = _self_signed("localhost", tmp_path)
+    client_key, client_cert = _self_signed("b2b-client", tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(server_cert, server_key)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(client_cert)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    bundle = tmp_path / "client-bundle.pem"
+    bundle.write_bytes(client_cert.read_bytes() + client_key.read_bytes())
+    url = f"https://localhost:{httpd.server_port}/as2"
+    with As2Poster(
+        _settings(url, tls_client_certificate="client-bundle.pem", tls_ca_file="localhost.pem"),
+        certs_dir=tmp_path,
+    ) as poster:
+        assert poster.post((), b"x").status == 200
+    without = _settings(url, tls_ca_file="localhost.pem")
+    with As2Poster(without, certs_dir=tmp_path) as poster, pytest.raises(TransportError):
+        poster.post((), b"x")  # no client certificate: the handshake is refused
+    assert len(handler.seen) == 1
