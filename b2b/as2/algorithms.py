@@ -26,7 +26,7 @@ from b2b.errors import ConfigurationError
 
 
 class _Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
     def digest(self) -> bytes: ...
 
 
@@ -52,7 +52,7 @@ class Digest(enum.Enum):
         """The digest of `data` (hashlib's C constructor, without `hashlib.new`'s lookup)."""
         return _CONSTRUCTORS[self](data).digest()
 
-    def digest_of_chunks(self, chunks: Iterable[bytes]) -> bytes:
+    def digest_of_chunks(self, chunks: Iterable[bytes | bytearray | memoryview]) -> bytes:
         """The digest of the concatenated `chunks`, without concatenating them."""
         hasher = _CONSTRUCTORS[self](b"")
         for chunk in chunks:

@@ -20,6 +20,8 @@ ID_COMPRESSED_DATA = asn1.oid("1.2.840.113549.1.9.16.1.9")
 _ZLIB_OID = asn1.oid("1.2.840.113549.1.9.16.3.8")
 _ZLIB = asn1.algorithm(_ZLIB_OID)
 _ZLIB_NULL = asn1.algorithm(_ZLIB_OID, asn1.NULL)
+#: compressed input fed to zlib per call (bounded work and output per step)
+_SLICE = 1 << 18
 
 
 def compress(content: bytes, *, level: int = 6) -> bytes:
@@ -29,10 +31,15 @@ def compress(content: bytes, *, level: int = 6) -> bytes:
 
 def compress_chunks(content: Sequence[bytes], *, level: int = 6) -> list[bytes]:
     """`compress` for content given as chunks, returning the DER as chunks."""
-    if len(content) == 1:
+    if len(content) == 1 and len(content[0]) <= _SLICE:
         return _wrap_deflated([zlib.compress(content[0], level)])
     deflater = zlib.compressobj(level)
-    deflated = [deflater.compress(chunk) for chunk in content]
+    deflated = []  # in pieces, so the next layer can release them as it consumes them
+    for chunk in content:
+        view = memoryview(chunk)
+        for at in range(0, len(view), _SLICE):
+            if piece := deflater.compress(view[at : at + _SLICE]):
+                deflated.append(piece)
     deflated.append(deflater.flush())
     return _wrap_deflated(deflated)
 
@@ -49,34 +56,42 @@ def _wrap_deflated(deflated: list[bytes]) -> list[bytes]:
     return asn1.wrap(asn1.SEQUENCE, [ID_COMPRESSED_DATA, *asn1.wrap(0xA0, compressed)])
 
 
-def decompress(der: bytes, *, limit: int) -> bytes:
-    """The content of a CompressedData ContentInfo, refused past `limit` bytes.
+def decompress(der: bytes, *, limit: int, start: int = 0) -> bytearray:
+    """The content of a CompressedData ContentInfo (at offset `start` of `der`: a MIME body
+    is read in place), refused past `limit` bytes.
 
     Raises AS2DecompressionFailed for corrupt data, another algorithm, or too much output.
     """
     try:
-        data = _compressed_octets(der)
+        data = _compressed_octets(der, start)
     except AS2MalformedMessage as exc:
         raise AS2DecompressionFailed(f"the compressed data cannot be read: {exc}") from exc
     return inflate(data, limit=limit)
 
 
-def inflate(data: bytes | memoryview, *, limit: int) -> bytes:
-    """zlib-inflate `data`, refusing output past `limit` bytes (work stops at the limit)."""
-    inflater = zlib.decompressobj()
+def inflate(data: bytes | memoryview, *, limit: int) -> bytearray:
+    """zlib-inflate `data`, refusing output past `limit` bytes (work stops at the limit).
+
+    The input is fed in slices and the output grows one buffer, so a large message is held
+    once compressed and once inflated, never as a list of pieces joined at the end.
+    """
+    inflater, out, view = zlib.decompressobj(), bytearray(), memoryview(data)
     try:
-        out = inflater.decompress(data, limit + 1)
+        for at in range(0, len(view), _SLICE):
+            out += inflater.decompress(view[at : at + _SLICE], limit + 1 - len(out))
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise AS2DecompressionFailed(
+                    f"the content inflates past the limit of {limit} bytes"
+                )
     except zlib.error as exc:
         raise AS2DecompressionFailed(f"the compressed data is corrupt: {exc}") from exc
-    if len(out) > limit:
-        raise AS2DecompressionFailed(f"the content inflates past the limit of {limit} bytes")
     if not inflater.eof:
         raise AS2DecompressionFailed("the compressed data is truncated")
     return out
 
 
-def _compressed_octets(der: bytes) -> bytes | memoryview:
-    root = asn1.read(der)
+def _compressed_octets(der: bytes, start: int) -> bytes | memoryview:
+    root = asn1.read(der, start)
     kind = asn1.first(der, root)
     if asn1.element(der, kind) != ID_COMPRESSED_DATA:
         raise AS2MalformedMessage("not CMS CompressedData")

@@ -16,6 +16,7 @@ import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from asn1crypto import algos  # type: ignore[import-untyped]
 from cryptography import x509
@@ -63,13 +64,18 @@ def encrypt(
 
 
 def encrypt_chunks(
-    content: Sequence[bytes],
+    content: Sequence[bytes] | list[bytes],
     *,
     recipient: x509.Certificate,
     encryption: Encryption,
     key_transport: KeyTransport,
+    consume: bool = False,
 ) -> list[bytes]:
-    """`encrypt` for content given as chunks, returning the DER as chunks (no large copies)."""
+    """`encrypt` for content given as chunks, returning the DER as chunks (no large copies).
+
+    `consume=True` (`content` must then be a list the caller no longer needs): each chunk is
+    dropped from the list once encrypted, so plaintext and ciphertext are not both held whole.
+    """
     key, iv = os.urandom(encryption.key_size), os.urandom(encryption.block_size)
     public_key = _public_key(recipient)
     pad = _PKCS1V15 if key_transport is KeyTransport.RSA_PKCS1V15 else _OAEP_SHA1
@@ -81,7 +87,12 @@ def encrypt_chunks(
     )
     encryptor = Cipher(encryption.cipher(key), modes.CBC(iv)).encryptor()
     fill = encryption.block_size - sum(map(len, content)) % encryption.block_size
-    ciphertext = [encryptor.update(chunk) for chunk in content]
+    ciphertext = []
+    for index, chunk in enumerate(content):
+        ciphertext.append(encryptor.update(chunk))
+        if consume:
+            del chunk
+            cast("list[bytes]", content)[index] = b""
     ciphertext.append(encryptor.update(bytes((fill,)) * fill))
     encrypted_content_info = asn1.wrap(
         asn1.SEQUENCE,

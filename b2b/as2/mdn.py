@@ -98,7 +98,7 @@ def build_mdn(
     if now is not None:
         headers.append(("Date", mime.rfc5322_date(now)))
     return BuiltMdn(
-        mdn_message_id, (*headers, *report.headers.pairs()), report.body, disposition, signed
+        mdn_message_id, (*headers, *report.headers.pairs()), bytes(report.body), disposition, signed
     )
 
 
@@ -173,7 +173,7 @@ def _sign(
     scheme: SignatureScheme,
 ) -> mime.Entity:
     digest = algorithm or Digest.SHA256
-    entity = mime.build_entity(report.headers.pairs(), report.body)
+    entity = mime.build_entity(report.headers.pairs(), bytes(report.body))
     signature = signed_data.sign(
         digest.digest_of(entity),
         digest=digest,

@@ -15,7 +15,7 @@ it travels with no layer at all), so both sides compute the same value for Recei
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -93,19 +93,25 @@ def build_message(
     if settings.sign:
         part, signed_entity = _signed_part(part, settings, ours)
         if mic_algorithm is not None:
-            mic_input = signed_entity
-            if partner.canonicalize_line_endings:
-                mic_input = [mime.canonical_line_endings(b"".join(signed_entity))]
-            mic = _mic(mic_input, mic_algorithm)
+            mic = _signed_mic(signed_entity, mic_algorithm, partner.canonicalize_line_endings)
         if settings.compression is Compression.AFTER_SIGNING:
             part = _compressed_part(part, settings)
     elif mic_algorithm is not None:
         mic = _mic(unsigned_mic_input, mic_algorithm)
     if settings.encrypt:
+        del unsigned_mic_input  # the inner layers are now held by `part` alone
+        if settings.sign:
+            del signed_entity
         part = _encrypted_part(part, settings, _encryption_certificate(partner, moment))
     headers = as2_headers(settings, ours, partner, message_id, as2_from, as2_to, now)
     body = b"".join(part.body)
     return BuiltMessage(message_id, (*headers, *part.headers), body, mic, mic_algorithm)
+
+
+def _signed_mic(entity: list[bytes], algorithm: Digest, canonicalize: bool) -> str:
+    if canonicalize:
+        return _mic([mime.canonical_line_endings(b"".join(entity))], algorithm)
+    return _mic(entity, algorithm)
 
 
 def _bare(settings: OutboundSecurity) -> bool:
@@ -178,11 +184,14 @@ def _signed_part(
 def _encrypted_part(
     part: _Part, settings: OutboundSecurity, certificate: x509.Certificate
 ) -> _Part:
+    content = part.entity()
+    part.body.clear()  # `content` holds the chunks alone: encryption releases them one by one
     der = enveloped_data.encrypt_chunks(
-        part.entity(),
+        content,
         recipient=certificate,
         encryption=settings.encryption,
         key_transport=settings.key_transport,
+        consume=True,
     )
     return _smime_part(der, "enveloped-data", "smime.p7m", settings)
 
@@ -202,7 +211,7 @@ def _usable_certificates(partner: PartnerSecurity, now: datetime) -> list[x509.C
     return [cert for cert in partner.certificates if valid_at(cert, now)]
 
 
-def _mic(content: list[bytes], algorithm: Digest) -> str:
+def _mic(content: Sequence[mime.Bytes], algorithm: Digest) -> str:
     return base64.b64encode(algorithm.digest_of_chunks(content)).decode("ascii")
 
 
@@ -212,7 +221,7 @@ class _Opened:
 
     entity: mime.Entity
     #: the entity's bytes as they arrived (the HTTP body at the top level)
-    raw: bytes
+    raw: mime.Bytes
     signed: signed_data.Verified | None = None
     #: how the envelope was protected (its content is not kept: it is `raw` one layer down)
     encryption: Encryption | None = None
@@ -270,17 +279,21 @@ def _unwrap(
 ) -> bool:
     """Remove one layer; False when the entity is the payload."""
     entity, kind = opened.entity, _smime_type(opened.entity)
+    inner: mime.Bytes
     if kind == "multipart/signed":
         inner = _verify_multipart(opened, entity, partner, now)
     elif kind == "enveloped-data":
-        decrypted = enveloped_data.decrypt(entity.decoded(), ours.keys)
+        decrypted = enveloped_data.decrypt(_der(entity), ours.keys)
         opened.encryption, opened.key_transport = decrypted.encryption, decrypted.key_transport
         inner = decrypted.content
     elif kind == "compressed-data":
         opened.compressed = True
-        inner = compressed_data.decompress(entity.decoded(), limit=limits.max_payload_bytes)
+        data, start = entity.decoded_at()
+        if type(data) is not bytes:  # compressed inside an inflated layer: rare and small
+            data, start = bytes(data[start:]), 0
+        inner = compressed_data.decompress(data, limit=limits.max_payload_bytes, start=start)
     elif kind == "signed-data":
-        info = signed_data.read_signed_data(entity.decoded())
+        info = signed_data.read_signed_data(_der(entity))
         opened.signed = signed_data.verify(info, [], _verifiers(partner, now))
         inner = opened.signed.content
     else:
@@ -289,7 +302,15 @@ def _unwrap(
     return True
 
 
-def _inner_entity(inner: bytes, outer: mime.Entity) -> mime.Entity:
+def _der(entity: mime.Entity) -> bytes:
+    """The decoded body as bytes: the received buffer itself for a binary body at offset 0."""
+    data, start = entity.decoded_at()
+    if start == 0 and type(data) is bytes:
+        return data
+    return bytes(memoryview(data)[start:])
+
+
+def _inner_entity(inner: mime.Bytes, outer: mime.Entity) -> mime.Entity:
     """The entity inside a layer; bare content (Mendelson encrypts the payload without MIME
     headers) becomes an octet-stream entity named by the outer Content-Disposition."""
     parsed = mime.parse_inner_entity(inner)
@@ -314,7 +335,7 @@ def _verify_multipart(
     signature = mime.parse_entity(parts[1])
     if signature.content_type.mime_type not in _SIGNATURE_TYPES:
         raise AS2MalformedMessage("the second part of multipart/signed is not a signature")
-    info = signed_data.read_signed_data(signature.decoded())
+    info = signed_data.read_signed_data(_der(signature))
     forms = mime.signed_forms(parts[0], canonicalize=partner.canonicalize_line_endings)
     opened.signed = signed_data.verify(info, forms, _verifiers(partner, now))
     return parts[0]
@@ -347,11 +368,12 @@ def _received(envelope: AS2Envelope, opened: _Opened) -> ReceivedMessage:
     payload_entity = opened.entity
     verified = opened.signed
     mic, algorithm = _received_mic(opened, envelope.mdn_request)
+    payload = payload_entity.take_decoded()  # after the MIC: a bytearray loses its head here
     disposition = mime.parse_parameters(payload_entity.headers.get("content-disposition", ""))
     filename = disposition.param("filename")
     return ReceivedMessage(
         envelope=envelope,
-        payload=payload_entity.decoded(),
+        payload=payload,
         content_type=payload_entity.headers.get("content-type", "text/plain"),
         filename=filename.replace("\\", "/").rpartition("/")[2] or None if filename else None,
         signed=verified is not None,

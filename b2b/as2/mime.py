@@ -23,6 +23,9 @@ from typing import NamedTuple, TypeVar, cast, overload
 from b2b.errors import AS2MalformedMessage
 
 CRLF = b"\r\n"
+#: what an entity's bytes may be: a large decrypted or inflated layer is a bytearray, read in
+#: place rather than copied into bytes
+Bytes = bytes | bytearray
 _T = TypeVar("_T")
 _FIELD_NAME = re.compile(rb"^[!-9;-~]+[ \t]*:")
 _FOLD = re.compile(r"\r?\n[ \t]+")
@@ -96,7 +99,7 @@ class Entity:
 
     __slots__ = ("_content_type", "data", "headers", "start")
 
-    def __init__(self, headers: Headers, data: bytes, start: int = 0) -> None:
+    def __init__(self, headers: Headers, data: Bytes, start: int = 0) -> None:
         self.headers = headers
         self.data = data
         self.start = start
@@ -107,7 +110,7 @@ class Entity:
         return f"Entity({self.headers.get('content-type')!r}, {size} bytes)"
 
     @property
-    def body(self) -> bytes:
+    def body(self) -> Bytes:
         """The body bytes (a copy when the entity does not start at offset 0)."""
         return self.data[self.start :] if self.start else self.data
 
@@ -123,14 +126,38 @@ class Entity:
         """The body with its Content-Transfer-Encoding undone."""
         return decode_transfer(self.body, self.headers.get("content-transfer-encoding"))
 
+    def decoded_at(self) -> tuple[Bytes, int]:
+        """`decoded()` as (buffer, offset of the body in it): a binary body is not copied.
 
-def parse_entity(data: bytes) -> Entity:
+        >>> data, start = entity.decoded_at(); data[start:] == entity.decoded()
+        True
+        """
+        if _identity(self.headers.get("content-transfer-encoding")):
+            return self.data, self.start
+        return self.decoded(), 0
+
+    def take_decoded(self) -> Bytes:
+        """`decoded()`, cutting a binary body's headers off a bytearray in place (no copy).
+
+        The entity must not be used afterwards: its buffer then holds the body only.
+        """
+        if type(self.data) is bytearray and _identity(
+            self.headers.get("content-transfer-encoding")
+        ):
+            data, start = self.data, self.start
+            self.data, self.start = bytearray(), 0
+            del data[:start]  # CPython moves the buffer's start: nothing is copied
+            return data
+        return self.decoded()
+
+
+def parse_entity(data: Bytes) -> Entity:
     """Split an entity into headers and body (LF or CRLF line ends)."""
     head, start = split_head(data)
     return Entity(parse_headers(head), data, start)
 
 
-def parse_inner_entity(data: bytes) -> Entity | None:
+def parse_inner_entity(data: Bytes) -> Entity | None:
     """The entity inside a CMS layer, or None when `data` is bare content: it must start with
     header lines, a Content-Type among them, then an empty line (bare content may well have a
     first line that looks like "name: value")."""
@@ -141,7 +168,7 @@ def parse_inner_entity(data: bytes) -> Entity | None:
     return Entity(headers, data, start) if "content-type" in headers else None
 
 
-def split_head(data: bytes) -> tuple[bytes, int]:
+def split_head(data: Bytes) -> tuple[bytes, int]:
     """The header block and the offset where the body starts (after the first empty line)."""
     if data[:1] == b"\n":
         return b"", 1
@@ -150,10 +177,10 @@ def split_head(data: bytes) -> tuple[bytes, int]:
     crlf = data.find(b"\n\r\n")
     lf = data.find(b"\n\n", 0, len(data) if crlf < 0 else crlf)
     if lf >= 0:
-        return data[: lf + 1], lf + 2
+        return bytes(data[: lf + 1]), lf + 2
     if crlf >= 0:
-        return data[: crlf + 1], crlf + 3
-    return data, len(data)
+        return bytes(data[: crlf + 1]), crlf + 3
+    return bytes(data), len(data)
 
 
 def parse_headers(block: bytes) -> Headers:
@@ -178,11 +205,13 @@ def parse_parameters(value: str) -> ContentType:
     return ContentType(kind.strip().lower(), MappingProxyType(params))
 
 
-def split_multipart(body: bytes, boundary: str, start: int = 0) -> list[bytes]:
+def split_multipart(body: Bytes, boundary: str, start: int = 0) -> list[bytes]:
     """The raw bytes of each body part, exactly as sent (without the CRLF before a delimiter).
 
     `start`: where the multipart body begins in `body` (an Entity's `data` and `start`).
+    Each part is copied once, straight into bytes.
     """
+    whole = memoryview(body)
     delimiter = b"--" + boundary.encode("latin-1")
     parts: list[bytes] = []
     pos = _first_delimiter(body, delimiter, start)
@@ -196,21 +225,21 @@ def split_multipart(body: bytes, boundary: str, start: int = 0) -> list[bytes]:
         following = _next_delimiter(body, delimiter, line_end)
         end = len(body) if following < 0 else following - 1
         end -= body[end - 1 : end] == b"\r"
-        parts.append(body[line_end + 1 : max(end, line_end + 1)])
+        parts.append(bytes(whole[line_end + 1 : max(end, line_end + 1)]))
         pos = following
     if not parts:
         raise AS2MalformedMessage(f"no body part with boundary {boundary!r}")
     return parts
 
 
-def _first_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
+def _first_delimiter(body: Bytes, delimiter: bytes, start: int) -> int:
     """Offset of the first delimiter line: at `start` itself, or after a line end."""
     if body.startswith(delimiter, start) and _delimiter_ends(body, start + len(delimiter)):
         return start
     return _next_delimiter(body, delimiter, start)
 
 
-def _next_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
+def _next_delimiter(body: Bytes, delimiter: bytes, start: int) -> int:
     """Offset of the next delimiter line that follows a line end at or after `start`."""
     needle = b"\n" + delimiter
     found = body.find(needle, start)
@@ -219,15 +248,19 @@ def _next_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
     return found + 1 if found >= 0 else -1
 
 
-def _delimiter_ends(body: bytes, at: int) -> bool:
+def _delimiter_ends(body: Bytes, at: int) -> bool:
     return body[at : at + 1] in (b"", b"\r", b"\n", b"-", b" ", b"\t")
 
 
-def decode_transfer(body: bytes, encoding: str | None) -> bytes:
+def _identity(encoding: str | None) -> bool:
+    return (encoding or "binary").strip().lower() in ("binary", "7bit", "8bit")
+
+
+def decode_transfer(body: Bytes, encoding: str | None) -> bytes:
     """Undo a Content-Transfer-Encoding (base64, quoted-printable, binary, 7bit, 8bit)."""
     name = (encoding or "binary").strip().lower()
     if name in ("binary", "7bit", "8bit"):
-        return body
+        return body if type(body) is bytes else bytes(body)
     try:
         if name == "base64":
             return binascii.a2b_base64(body)

@@ -146,7 +146,8 @@ class ReceivedMessage:
     """A message that was opened and passed every check of the partner's policy."""
 
     envelope: AS2Envelope
-    payload: bytes
+    #: a bytearray when it was inflated or decrypted here (read in place, never re-copied)
+    payload: bytes | bytearray
     content_type: str
     filename: str | None
     signed: bool

@@ -191,7 +191,7 @@ class Inbound:
     received_at: dt.datetime
     headers: Headers
     body: bytes
-    payload: bytes | None
+    payload: bytes | bytearray | None
     filename: str | None
     status: str  # processed | error
     disposition: str
