@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.db import transaction
-from b2b.store.queue import LeaseLost, add_event
+from b2b.store.queue import LeaseLost, add_event, update_leased
 from b2b.store.schema import as2_inbound, as2_outbound, messages
 from b2b.store.states import MessageState
 
@@ -99,27 +99,20 @@ def record_awaiting_mdn(
 ) -> None:
     """Sent, the asynchronous MDN is awaited until `deadline`; then the worker resends."""
     with transaction(engine) as conn:
-        done = conn.execute(
-            update(messages)
-            .where(messages.c.id == message_id, messages.c.lease_owner == worker)
-            .values(
-                state=MessageState.AWAITING_MDN.value,
-                attempts=messages.c.attempts + 1,
-                next_attempt_at=deadline,
-                lease_owner=None,
-                lease_expires_at=None,
-                last_error=None,
-                updated_at=now,
-            )
-        ).rowcount
-        if done != 1:
-            raise LeaseLost(f"message {message_id} is no longer leased to {worker}")
-        add_event(
+        update_leased(
             conn,
             message_id,
-            now,
-            MessageState.AWAITING_MDN.value,
-            f"until {deadline.isoformat()}",
+            worker,
+            state=MessageState.AWAITING_MDN.value,
+            attempts=messages.c.attempts + 1,
+            next_attempt_at=deadline,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=None,
+            updated_at=now,
+        )
+        add_event(
+            conn, message_id, now, MessageState.AWAITING_MDN.value, f"until {deadline.isoformat()}"
         )
 
 

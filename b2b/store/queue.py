@@ -127,7 +127,7 @@ def record_mapped(
     with transaction(engine) as conn:
         number = _next_control_number(conn, sender=sender, receiver=receiver)
         built = build(number)
-        _update_leased(
+        update_leased(
             conn,
             message_id,
             worker,
@@ -175,7 +175,7 @@ def record_sent(
 ) -> None:
     """The transport confirmed delivery."""
     with transaction(engine) as conn:
-        _update_leased(
+        update_leased(
             conn,
             message_id,
             worker,
@@ -215,10 +215,10 @@ def record_failure(
             values["attempts"] = messages.c.attempts + 1
         if retry_at is None:
             values["state"] = MessageState.FAILED.value
-            _update_leased(conn, message_id, worker, **values)
+            update_leased(conn, message_id, worker, **values)
             add_event(conn, message_id, now, MessageState.FAILED.value, reason)
         else:
-            _update_leased(conn, message_id, worker, next_attempt_at=retry_at, **values)
+            update_leased(conn, message_id, worker, next_attempt_at=retry_at, **values)
             add_event(
                 conn, message_id, now, "retry", f"{reason}; next attempt {retry_at.isoformat()}"
             )
@@ -234,9 +234,10 @@ def release(*, engine: Engine, message_id: int, worker: str) -> None:
         )
 
 
-def _update_leased(
+def update_leased(
     conn: Connection, message_id: int, worker: str, *, extra_where: object = None, **values: object
 ) -> None:
+    """Update a message this worker still holds; LeaseLost when another worker holds it now."""
     query = update(messages).where(messages.c.id == message_id, messages.c.lease_owner == worker)
     if extra_where is not None:
         query = query.where(extra_where)  # type: ignore[arg-type]
