@@ -5,8 +5,8 @@ outbound: build once (Message-ID, bytes, MIC stored) ─► POST ─► sync MDN
                                                                the MDN or the deadline
 inbound:  open (decrypt, verify, decompress) ─► store raw + payload ─► MDN (sync or async)
 
->>> receipt = deliver(gateway, poster, claim=claim, partner=acme, payload=x12, worker=w)
->>> answer = receive(gateway, headers, body)
+>>> receipt = deliver(directory, engine, poster, blobs=blobs, claim=claim, partner=acme, ...)
+>>> answer = receive(directory, keep, headers, body, host=host, max_payload_bytes=limit)
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from b2b.store.as2 import (
     record_mdn_details,
     record_mdn_post,
 )
+from b2b.store.blobs import BlobStore
 from b2b.transport.as2 import As2Poster, Headers, post
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def deliver(
     engine: Engine,
     poster: As2Poster,
     *,
+    blobs: BlobStore,
     claim: Claim,
     partner: PartnerProfile,
     payload: bytes,
@@ -82,11 +84,12 @@ def deliver(
     TransportError (the message is retried with the same bytes and Message-ID).
     """
     entry = _entry(directory, partner)
-    stored = load_as2_built(engine=engine, message_id=claim.message_id)
+    stored = load_as2_built(engine=engine, blobs=blobs, message_id=claim.message_id)
     if stored is None:
         stored = _build(directory, entry, payload, filename, host)
         record_as2_built(
             engine=engine,
+            blobs=blobs,
             message_id=claim.message_id,
             worker=worker,
             stored=stored,
@@ -211,6 +214,7 @@ def receive(
     """Open a partner's message, keep it, and answer it with its MDN (sync) or 200 (async).
 
     `keep` stores the message durably and says whether it is a duplicate of a processed one.
+    The opened payload is let go as soon as it is kept (the caller still holds `body`).
     """
     fields = tuple(headers)
     now = utcnow()
@@ -240,7 +244,9 @@ def receive(
         mdn_url=request.async_url if request else None,
         mdn_state=mdn_state,
     )
+    del received  # the inbound below holds the payload now; it goes once kept
     _, duplicate = keep(inbound)
+    del inbound
     _log(envelope, error, duplicate is not None)
     if duplicate is not None:
         if duplicate.mdn_state == "sync":
@@ -346,7 +352,12 @@ def post_next_mdn(engine: Engine, client: httpx.Client) -> bool:
 
 
 def receive_async_mdn(
-    directory: As2Directory, engine: Engine, headers: Iterable[tuple[str, str]], body: bytes
+    directory: As2Directory,
+    engine: Engine,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    *,
+    blobs: BlobStore,
 ) -> HttpAnswer:
     """An asynchronous MDN for a message we sent: checked strictly, then the message settles."""
     fields = tuple(headers)
@@ -354,7 +365,7 @@ def receive_async_mdn(
     awaited = find_awaited(engine=engine, as2_message_id=original) if original else None
     if awaited is None:
         return HttpAnswer(400, TEXT, f"no message of ours has Message-ID {original!r}\n".encode())
-    stored = load_as2_built(engine=engine, message_id=awaited.message_id)
+    stored = load_as2_built(engine=engine, blobs=blobs, message_id=awaited.message_id)
     partner = next(
         (p for p in directory.partners.values() if p.profile.id == awaited.partner_id), None
     )

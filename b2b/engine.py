@@ -47,6 +47,7 @@ from b2b.store import (
 )
 from b2b.store.as2 import Inbound, StoredMdn, keep_inbound
 from b2b.store.batch import BatchWriter
+from b2b.store.blobs import BlobStore
 from b2b.transport import OutboundFile, Transport, open_transport
 from b2b.transport.as2 import As2Poster
 from b2b.x12 import write_interchange
@@ -77,6 +78,7 @@ class Gateway:
     writer: IngestWriter
     as2: As2Directory
     as2_writer: BatchWriter[Inbound, tuple[int, StoredMdn | None]]
+    blobs: BlobStore
     wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
@@ -105,7 +107,8 @@ def open_gateway(settings: Settings) -> Gateway:
     writer.start()
     as2_writer = BatchWriter(engine, keep_inbound, name="b2b-as2-inbound")
     as2_writer.start()
-    return Gateway(settings, engine, partners, maps, writer, as2, as2_writer)
+    blobs = BlobStore(settings.resolve(settings.data_dir) / "blobs")
+    return Gateway(settings, engine, partners, maps, writer, as2, as2_writer, blobs)
 
 
 # ---------------------------------------------------------------- request path
@@ -249,7 +252,9 @@ def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -
     """Map and send one due message; False when none is due."""
     now = utcnow()
     lease = dt.timedelta(seconds=gateway.settings.lease_seconds)
-    claim = claim_next(engine=gateway.engine, worker=worker, now=now, lease=lease)
+    claim = claim_next(
+        engine=gateway.engine, blobs=gateway.blobs, worker=worker, now=now, lease=lease
+    )
     if claim is None:
         return False
     try:
@@ -300,6 +305,7 @@ def _map(gateway: Gateway, claim: Claim, partner: PartnerProfile, worker: str) -
 
     return record_mapped(
         engine=gateway.engine,
+        blobs=gateway.blobs,
         message_id=claim.message_id,
         worker=worker,
         sender=f"{envelope.sender_qualifier}:{envelope.sender_id}",
@@ -380,6 +386,7 @@ def _deliver(
             gateway.as2,
             gateway.engine,
             transport,
+            blobs=gateway.blobs,
             claim=claim,
             partner=partner,
             payload=built.payload,

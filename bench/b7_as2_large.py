@@ -10,9 +10,9 @@ beside it. Target (B7): < 2.5 on each side.
   receive   open_message + build_mdn on the body `send` built (the body read from a file).
   e2e       two real gateways: the receiving one is `uvicorn` in its own process (the demo
             partner's configuration, examples/as2-partner); the sending one is a gateway process
-            whose worker claims a queued 100 MB X12 message from its SQLite store and delivers it
-            (build, store in as2_outbound, POST, check the signed MDN). Each process's peak RSS
-            growth over its own baseline (VmHWM - VmRSS before the message) is reported.
+            whose worker claims a queued 100 MB X12 message (its bytes in the blob store) and
+            delivers it (build, store in as2_outbound, POST, check the signed MDN). Each process's
+            peak RSS growth over its own baseline (VmHWM - VmRSS before the message) is reported.
 
 Not measured here: pyas2lib on the same payload (bench/_peers.py has no large-payload mode yet).
 
@@ -242,7 +242,7 @@ def role_deliver(workdir: Path, url: str) -> dict[str, Any]:
     settings = load_settings(**_gateway_values(workdir, "ours"), partners_dir=folder)
     gateway = open_gateway(settings)
     size = (workdir / "payload.bin").stat().st_size
-    _queue_message(gateway.engine, workdir / "payload.bin")
+    _queue_message(gateway.engine, gateway.blobs, workdir / "payload.bin")
     transports = TransportCache(settings)
     baseline = fresh_baseline()
     start = time.perf_counter()
@@ -265,8 +265,9 @@ def role_deliver(workdir: Path, url: str) -> dict[str, Any]:
     }
 
 
-def _queue_message(engine: Any, payload_path: Path) -> None:
-    """A mapped 850 ready to send, as the ingest + mapping stages would have left it."""
+def _queue_message(engine: Any, blobs: Any, payload_path: Path) -> None:
+    """A mapped 850 ready to send, as the ingest + mapping stages would have left it
+    (a large interchange in the blob store, as `record_mapped` keeps it)."""
     from sqlalchemy import insert
 
     from b2b.store.schema import documents, messages
@@ -286,7 +287,7 @@ def _queue_message(engine: Any, payload_path: Path) -> None:
                 response_body=b"",
             )
         ).inserted_primary_key[0]
-        payload = payload_path.read_bytes()
+        payload, payload_blob = blobs.offload(payload_path.read_bytes())
         conn.execute(
             insert(messages).values(
                 document_id=document_id,
@@ -299,6 +300,7 @@ def _queue_message(engine: Any, payload_path: Path) -> None:
                 interchange_control_number=1,
                 filename="large.x12",
                 payload=payload,
+                payload_blob=payload_blob,
                 created_at=now,
                 updated_at=now,
             )

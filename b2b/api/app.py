@@ -7,6 +7,7 @@ $ uvicorn --factory b2b.api.app:app_from_environment
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
 from b2b.errors import PayloadTooLarge
 from b2b.store import find_messages, find_rejections, get_message, utcnow
-from b2b.store.as2 import Inbound, StoredMdn
+from b2b.store.as2 import Inbound, StoredMdn, offload_inbound
 from b2b.worker import start_worker_thread
 
 
@@ -78,7 +79,8 @@ async def _body(request: Request, gateway: Gateway, source: SourceFormat) -> byt
 
 def _keep(gateway: Gateway) -> as2flow.Keep:
     def keep(inbound: Inbound) -> tuple[int, StoredMdn | None]:
-        return gateway.as2_writer.submit(inbound).result()
+        # Large bodies go to files here, in the request's thread, durable before the row commits.
+        return gateway.as2_writer.submit(offload_inbound(inbound, gateway.blobs)).result()
 
     return keep
 
@@ -152,7 +154,11 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         if isinstance(body, Response):
             return body
         answer = await asyncio.to_thread(
-            as2flow.receive_async_mdn, gateway.as2, gateway.engine, _headers(request), body
+            functools.partial(as2flow.receive_async_mdn, blobs=gateway.blobs),
+            gateway.as2,
+            gateway.engine,
+            _headers(request),
+            body,
         )
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
 

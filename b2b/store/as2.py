@@ -1,18 +1,22 @@
 """AS2 in the store: the exact message built for a send, MDNs, and what partners sent us.
 
->>> record_as2_built(engine=engine, message_id=7, worker="w1", stored=stored, now=now)
->>> found = find_inbound(engine=engine, as2_from="ACME", as2_message_id="<abc@acme>")
+Large bodies (the built message, a received message and its payload) live in the BlobStore;
+their rows hold the key.
+
+>>> record_as2_built(engine=engine, blobs=blobs, message_id=7, worker="w1", stored=stored, now=now)
+>>> payload = load_inbound_payload(engine=engine, blobs=blobs, inbound_id=3)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
 from b2b.store.queue import LeaseLost, add_event, update_leased
 from b2b.store.schema import as2_inbound, as2_outbound, messages
@@ -51,26 +55,33 @@ class AwaitedMdn:
     mic_algorithm: str | None
 
 
-def load_as2_built(*, engine: Engine, message_id: int) -> StoredAs2 | None:
+def load_as2_built(*, engine: Engine, blobs: BlobStore, message_id: int) -> StoredAs2 | None:
     """The AS2 message built for `message_id`, if any."""
     o = as2_outbound.c
     with transaction(engine) as conn:
         row = conn.execute(
-            select(o.as2_message_id, o.headers, o.body, o.mic, o.mic_algorithm).where(
+            select(o.as2_message_id, o.headers, o.body, o.body_blob, o.mic, o.mic_algorithm).where(
                 o.message_id == message_id
             )
         ).first()
     if row is None:
         return None
-    return StoredAs2(
-        row.as2_message_id, _load(row.headers), bytes(row.body), row.mic, row.mic_algorithm
-    )
+    body = blobs.load(row.body, row.body_blob)
+    assert body is not None  # one of the two is always set
+    return StoredAs2(row.as2_message_id, _load(row.headers), body, row.mic, row.mic_algorithm)
 
 
 def record_as2_built(
-    *, engine: Engine, message_id: int, worker: str, stored: StoredAs2, now: dt.datetime
+    *,
+    engine: Engine,
+    blobs: BlobStore,
+    message_id: int,
+    worker: str,
+    stored: StoredAs2,
+    now: dt.datetime,
 ) -> None:
     """Keep the AS2 message built for `message_id` (once; the lease must still be ours)."""
+    body, body_blob = blobs.offload(stored.body)
     with transaction(engine) as conn:
         _check_lease(conn, message_id, worker)
         conn.execute(
@@ -79,7 +90,8 @@ def record_as2_built(
                 "message_id": message_id,
                 "as2_message_id": stored.as2_message_id,
                 "headers": _dump(stored.headers),
-                "body": stored.body,
+                "body": body,
+                "body_blob": body_blob,
                 "mic": stored.mic,
                 "mic_algorithm": stored.mic_algorithm,
                 "built_at": now,
@@ -175,7 +187,10 @@ def record_async_mdn(
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """A message a partner sent us, as received, with the MDN we answer it with."""
+    """A message a partner sent us, as received, with the MDN we answer it with.
+
+    `body` and `payload` are None where `offload_inbound` moved them to the BlobStore.
+    """
 
     partner_id: str | None
     as2_from: str
@@ -183,7 +198,7 @@ class Inbound:
     as2_message_id: str
     received_at: dt.datetime
     headers: Headers
-    body: bytes
+    body: bytes | None
     payload: bytes | bytearray | None
     filename: str | None
     status: str  # processed | error
@@ -192,6 +207,8 @@ class Inbound:
     mdn_body: bytes | None
     mdn_url: str | None
     mdn_state: str  # none | sync | pending
+    body_blob: str | None = None
+    payload_blob: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,14 +221,43 @@ class StoredMdn:
     mdn_state: str
 
 
-def record_inbound(*, engine: Engine, inbound: Inbound) -> tuple[int, StoredMdn | None]:
+def offload_inbound(inbound: Inbound, blobs: BlobStore) -> Inbound:
+    """`inbound` with a large body and payload moved (durably) to `blobs`, before it is kept."""
+    _, body_blob = blobs.offload(inbound.body)
+    _, payload_blob = blobs.offload(inbound.payload)
+    if body_blob is None and payload_blob is None:
+        return inbound
+    return replace(
+        inbound,
+        body=None if body_blob else inbound.body,
+        body_blob=body_blob,
+        payload=None if payload_blob else inbound.payload,
+        payload_blob=payload_blob,
+    )
+
+
+def record_inbound(
+    *, engine: Engine, blobs: BlobStore, inbound: Inbound
+) -> tuple[int, StoredMdn | None]:
     """Keep a received message; for a processed duplicate, the first one's MDN instead."""
+    inbound = offload_inbound(inbound, blobs)
     with transaction(engine) as conn:
         return keep_inbound(conn, inbound)
 
 
+def load_inbound_payload(*, engine: Engine, blobs: BlobStore, inbound_id: int) -> bytes | None:
+    """The payload of a received message (None if it could not be opened)."""
+    i = as2_inbound.c
+    with transaction(engine) as conn:
+        row = conn.execute(select(i.payload, i.payload_blob).where(i.id == inbound_id)).one()
+    return blobs.load(row.payload, row.payload_blob)
+
+
 def keep_inbound(conn: Connection, inbound: Inbound) -> tuple[int, StoredMdn | None]:
-    """`record_inbound` inside the caller's transaction (for the batch writer)."""
+    """`record_inbound` inside the caller's transaction (for the batch writer).
+
+    Large bodies must already be in the BlobStore (`offload_inbound`): this writes rows only.
+    """
     values = {
         "partner_id": inbound.partner_id,
         "as2_from": inbound.as2_from,
@@ -220,7 +266,9 @@ def keep_inbound(conn: Connection, inbound: Inbound) -> tuple[int, StoredMdn | N
         "received_at": inbound.received_at,
         "headers": _dump(inbound.headers),
         "body": inbound.body,
+        "body_blob": inbound.body_blob,
         "payload": inbound.payload,
+        "payload_blob": inbound.payload_blob,
         "filename": inbound.filename,
         "status": inbound.status,
         "disposition": inbound.disposition,

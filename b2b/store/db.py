@@ -101,9 +101,17 @@ def _check_version(conn: Connection) -> None:
     found = conn.execute(select(schema_version.c.version)).scalar()
     if found is None:
         conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
-    elif found != SCHEMA_VERSION:
+    elif found < SCHEMA_VERSION:
         raise ConfigurationError(
-            f"database schema version {found}, this gateway needs {SCHEMA_VERSION}"
+            f"database schema version {found} is older than the {SCHEMA_VERSION} this gateway"
+            " needs, and there is no automatic migration yet: delete the development database"
+            " (and its data folder) to start afresh, or migrate it by hand (b2b/store/schema.py"
+            " lists the changes)"
+        )
+    elif found > SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"database schema version {found} was made by a newer gateway;"
+            f" this one understands version {SCHEMA_VERSION}"
         )
 
 

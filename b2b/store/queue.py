@@ -3,7 +3,9 @@
 A claim is a lease: a worker that dies loses it when `lease_expires_at` passes and another
 worker finishes the job. Every write checks the lease is still ours.
 
-    >>> claim = claim_next(engine=engine, worker="w1", now=utcnow(), lease=LEASE)
+A large interchange lives in the BlobStore, its key in `messages.payload_blob`.
+
+    >>> claim = claim_next(engine=engine, blobs=blobs, worker="w1", now=utcnow(), lease=LEASE)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
 from b2b.store.schema import control_numbers, documents, message_events, messages
 from b2b.store.states import CLAIMABLE, MessageState
@@ -52,7 +55,7 @@ class Built:
 
 
 def claim_next(
-    *, engine: Engine, worker: str, now: dt.datetime, lease: dt.timedelta
+    *, engine: Engine, blobs: BlobStore, worker: str, now: dt.datetime, lease: dt.timedelta
 ) -> Claim | None:
     """Lease the oldest due message to `worker`; None when nothing is due."""
     with transaction(engine) as conn:
@@ -74,10 +77,10 @@ def claim_next(
             .where(messages.c.id == row.id)
             .values(lease_owner=worker, lease_expires_at=now + lease)
         )
-        return _load_claim(conn, row.id)
+        return _load_claim(conn, blobs, row.id)
 
 
-def _load_claim(conn: Connection, message_id: int) -> Claim:
+def _load_claim(conn: Connection, blobs: BlobStore, message_id: int) -> Claim:
     m, d = messages.c, documents.c
     row = conn.execute(
         select(
@@ -89,6 +92,7 @@ def _load_claim(conn: Connection, message_id: int) -> Claim:
             d.source_format,
             d.raw,
             m.payload,
+            m.payload_blob,
             m.filename,
             m.interchange_control_number,
         )
@@ -103,7 +107,7 @@ def _load_claim(conn: Connection, message_id: int) -> Claim:
         attempts=row.attempts,
         source_format=row.source_format,
         raw=bytes(row.raw),
-        payload=None if row.payload is None else bytes(row.payload),
+        payload=blobs.load(row.payload, row.payload_blob),
         filename=row.filename,
         interchange_control_number=row.interchange_control_number,
     )
@@ -112,6 +116,7 @@ def _load_claim(conn: Connection, message_id: int) -> Claim:
 def record_mapped(
     *,
     engine: Engine,
+    blobs: BlobStore,
     message_id: int,
     worker: str,
     sender: str,
@@ -122,23 +127,26 @@ def record_mapped(
     """Take the next control number for sender/receiver and store the bytes built with it.
 
     Both happen in one transaction: a control number is used by exactly one stored
-    interchange, and a message gets its bytes once.
+    interchange, and a message gets its bytes once. Large bytes go to `blobs` first (durable
+    before the row naming them commits).
     """
     with transaction(engine) as conn:
         number = _next_control_number(conn, sender=sender, receiver=receiver)
         built = build(number)
+        inline, key = blobs.offload(built.payload)
         update_leased(
             conn,
             message_id,
             worker,
             state=MessageState.QUEUED.value,
-            payload=built.payload,
+            payload=inline,
+            payload_blob=key,
             filename=built.filename,
             interchange_control_number=built.interchange_control_number,
             group_control_number=built.group_control_number,
             transaction_control_numbers=",".join(built.transaction_control_numbers),
             updated_at=now,
-            extra_where=messages.c.payload.is_(None),
+            extra_where=and_(messages.c.payload.is_(None), messages.c.payload_blob.is_(None)),
         )
         detail = (
             f"ISA13={built.interchange_control_number:09d} "

@@ -5,6 +5,13 @@ rejections       every refused document, raw bytes, the reason and the answer gi
 messages         one outbound interchange per accepted order: state, lease, exact bytes
 message_events   every state transition of a message, with time and reason
 control_numbers  the last interchange control number per sender/receiver pair
+as2_outbound     the exact AS2 message built for an outbound message, and its MDN
+as2_inbound      every AS2 message a partner sent us, with the MDN we answered
+
+A large body (over blobs.INLINE_LIMIT) is not in its row: the row's `*_blob` column holds its
+key in the BlobStore, and the inline column is NULL.
+
+Version 2 added the `*_blob` columns.
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
 When = DateTime(timezone=True)
+BlobKey = String(64)  # a large body's SHA-256 key in the BlobStore (b2b/store/blobs.py)
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
@@ -85,6 +93,7 @@ messages = Table(
     Column("transaction_control_numbers", String(256)),
     Column("filename", String(255)),
     Column("payload", LargeBinary),
+    Column("payload_blob", BlobKey),  # set instead of payload when it is large
     Column("last_error", Text),
     Column("receipt", Text),
     Column("created_at", When, nullable=False),
@@ -119,7 +128,8 @@ as2_outbound = Table(
     Column("message_id", Id, ForeignKey("messages.id"), primary_key=True),
     Column("as2_message_id", String(255), nullable=False, unique=True),
     Column("headers", Text, nullable=False),  # JSON [[name, value], ...]
-    Column("body", LargeBinary, nullable=False),
+    Column("body", LargeBinary),
+    Column("body_blob", BlobKey),  # set instead of body when it is large
     Column("mic", String(128)),
     Column("mic_algorithm", String(16)),
     Column("built_at", When, nullable=False),
@@ -140,8 +150,10 @@ as2_inbound = Table(
     Column("as2_message_id", String(255), nullable=False),
     Column("received_at", When, nullable=False),
     Column("headers", Text, nullable=False),
-    Column("body", LargeBinary, nullable=False),
+    Column("body", LargeBinary),
+    Column("body_blob", BlobKey),  # set instead of body when it is large
     Column("payload", LargeBinary),
+    Column("payload_blob", BlobKey),  # set instead of payload when it is large
     Column("filename", String(255)),
     Column("status", String(16), nullable=False),  # processed | error
     Column("disposition", Text, nullable=False),

@@ -60,8 +60,9 @@ class As2Poster:
 
 def post(client: httpx.Client, url: str, headers: Headers, body: bytes) -> HttpReply:
     """POST `body` with `headers` to `url`; see the module docstring for errors."""
+    fields, content = _content(headers, body)
     with _translate(url):
-        response = client.post(url, content=body, headers=list(headers))
+        response = client.post(url, content=content, headers=fields)
     reply = HttpReply(response.status_code, tuple(response.headers.multi_items()), response.content)
     if reply.status >= 500:
         raise TransportError(f"{url} answered HTTP {reply.status}")
@@ -70,6 +71,26 @@ def post(client: httpx.Client, url: str, headers: Headers, body: bytes) -> HttpR
             f"{url} answered HTTP {reply.status}: {reply.body[:200].decode('utf-8', 'replace')}"
         )
     return reply
+
+
+CHUNK = 1 << 20
+
+
+def _content(
+    headers: Headers, body: bytes
+) -> tuple[list[tuple[str, str]], bytes | Iterator[bytes]]:
+    """A large body goes out in chunks: httpx joins a bytes body into one buffer (a copy)."""
+    fields = list(headers)
+    if len(body) <= CHUNK:
+        return fields, body
+    if not any(name.lower() == "content-length" for name, _ in fields):
+        fields.append(("Content-Length", str(len(body))))  # else httpx would send it chunked
+    return fields, _chunks(memoryview(body))
+
+
+def _chunks(view: memoryview) -> Iterator[bytes]:
+    for start in range(0, len(view), CHUNK):
+        yield bytes(view[start : start + CHUNK])
 
 
 @contextmanager

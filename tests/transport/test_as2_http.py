@@ -18,17 +18,18 @@ from cryptography.x509.oid import NameOID
 
 from b2b.errors import PermanentTransportError, TransportError
 from b2b.partners import As2Transport
-from b2b.transport.as2 import As2Poster
+from b2b.transport.as2 import CHUNK, As2Poster
 from tests.fixtures.ports import free_port
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     seen: list[dict[str, str]] = []  # noqa: RUF012 - shared with the test on purpose
+    bodies: list[bytes] = []  # noqa: RUF012 - shared with the test on purpose
     status = 200
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
-        self.rfile.read(length)
+        self.bodies.append(self.rfile.read(length))
         self.seen.append(dict(self.headers.items()))
         self.send_response(self.status)
         self.send_header("Content-Type", "text/plain")
@@ -42,7 +43,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[tuple[http.server.HTTPServer, type[_Handler]]]:
-    handler = type("Handler", (_Handler,), {"seen": [], "status": 200})
+    handler = type("Handler", (_Handler,), {"seen": [], "bodies": [], "status": 200})
     httpd = http.server.HTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -67,13 +68,26 @@ def test_basic_credentials_are_sent(server, tmp_path: Path) -> None:  # type: ig
     assert handler.seen[0]["AS2-From"] == "US"
 
 
+def test_a_large_body_arrives_whole_with_its_length(
+    server: tuple[http.server.HTTPServer, type[_Handler]], tmp_path: Path
+) -> None:
+    httpd, handler = server
+    body = bytes(range(256)) * (3 * CHUNK // 256 + 7)  # several chunks and a partial one
+    url = f"http://127.0.0.1:{httpd.server_port}/as2"
+    with As2Poster(_settings(url), certs_dir=tmp_path) as poster:
+        assert poster.post((("AS2-From", "US"),), body).status == 200
+    assert handler.bodies == [body]
+    assert handler.seen[0]["Content-Length"] == str(len(body))
+    assert "Transfer-Encoding" not in handler.seen[0]
+
+
 @pytest.mark.parametrize(
     ("status", "error"), [(503, TransportError), (401, PermanentTransportError)]
 )
 def test_a_5xx_is_retryable_and_a_4xx_is_not(
-    server,
+    server: tuple[http.server.HTTPServer, type[_Handler]],
     tmp_path: Path,
-    status: int,  # type: ignore[no-untyped-def]
+    status: int,
     error: type[Exception],
 ) -> None:
     httpd, handler = server
