@@ -12,8 +12,9 @@ import socket
 import threading
 
 from b2b import as2flow
-from b2b.engine import Gateway, TransportCache, process_next
+from b2b.engine import Gateway
 from b2b.errors import StoreUnavailable
+from b2b.outbound import TransportCache, process_next
 from b2b.store import LeaseLost
 
 log = logging.getLogger(__name__)

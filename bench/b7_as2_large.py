@@ -229,7 +229,8 @@ def role_serve(workdir: Path, port: int) -> None:
 def role_deliver(workdir: Path, url: str) -> dict[str, Any]:
     """Our gateway's worker delivers one queued 100 MB X12 message to the partner at `url`."""
     from b2b.config import load_settings
-    from b2b.engine import TransportCache, open_gateway, process_next
+    from b2b.engine import open_gateway
+    from b2b.outbound import TransportCache, process_next
 
     folder = workdir / "our-partners"
     folder.mkdir(exist_ok=True)

@@ -1,0 +1,253 @@
+"""The outbound half of the pipeline: what a worker does with one due message.
+
+claim ─► map to X12 ─► control numbers + exact bytes stored ─► send ─► sent | retry | failed
+
+>>> transports = TransportCache(gateway.settings)
+>>> while process_next(gateway, transports, worker="node1-w1"): ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import re
+
+import httpx
+
+from b2b import as2flow
+from b2b.config import Settings
+from b2b.coupa import parse_order_headers, parse_order_request
+from b2b.documents import ReceivedOrder, SourceFormat
+from b2b.engine import PURCHASE_ORDER_SET, Gateway
+from b2b.errors import B2BError, MappingError
+from b2b.mapping import map_purchase_order
+from b2b.partners import As2Transport, PartnerProfile
+from b2b.store import (
+    Built,
+    Claim,
+    MessageState,
+    claim_next,
+    record_failure,
+    record_mapped,
+    record_sent,
+    utcnow,
+)
+from b2b.transport import OutboundFile, Transport, open_transport
+from b2b.transport.as2 import As2Poster
+from b2b.x12 import write_interchange
+
+log = logging.getLogger(__name__)
+
+
+def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -> bool:
+    """Map and send one due message; False when none is due."""
+    now = utcnow()
+    lease = dt.timedelta(seconds=gateway.settings.lease_seconds)
+    claim = claim_next(
+        engine=gateway.engine, blobs=gateway.blobs, worker=worker, now=now, lease=lease
+    )
+    if claim is None:
+        return False
+    try:
+        partner = gateway.partners.get(claim.partner_id)
+    except KeyError:
+        _fail(gateway, claim, worker, f"partner {claim.partner_id!r} is no longer configured")
+        return True
+    if claim.state == MessageState.AWAITING_MDN and claim.attempts >= partner.retry.max_attempts:
+        _fail(gateway, claim, worker, f"no MDN after {claim.attempts} attempts")
+        return True
+    try:
+        built = _built(claim) or _map(gateway, claim, partner, worker)
+    except B2BError as exc:
+        _fail(gateway, claim, worker, f"mapping failed: {exc.reason}")
+        return True
+    _send(
+        gateway, transports.get(partner), claim=claim, partner=partner, built=built, worker=worker
+    )
+    return True
+
+
+def _built(claim: Claim) -> Built | None:
+    if claim.payload is None or claim.filename is None:
+        return None
+    return Built(claim.payload, claim.filename, claim.interchange_control_number or 0, 0, ())
+
+
+def _map(gateway: Gateway, claim: Claim, partner: PartnerProfile, worker: str) -> Built:
+    received = _reparse(claim)
+    transaction = map_purchase_order(received.order, partner.x12, gateway.maps)
+    envelope = partner.x12.envelope
+
+    def build(control_number: int) -> Built:
+        interchange = write_interchange(
+            [transaction],
+            envelope,
+            control_number=control_number,
+            version=partner.x12.version,
+            now=utcnow(),
+        )
+        return Built(
+            interchange.data,
+            _filename(partner, claim, control_number),
+            interchange.control_number,
+            interchange.group_control_number,
+            interchange.transaction_control_numbers,
+        )
+
+    return record_mapped(
+        engine=gateway.engine,
+        blobs=gateway.blobs,
+        message_id=claim.message_id,
+        worker=worker,
+        sender=f"{envelope.sender_qualifier}:{envelope.sender_id}",
+        receiver=f"{envelope.receiver_qualifier}:{envelope.receiver_id}",
+        build=build,
+        now=utcnow(),
+    )
+
+
+def _reparse(claim: Claim) -> ReceivedOrder:
+    if claim.source_format == SourceFormat.CXML.value:
+        return parse_order_request(claim.raw)
+    for order in parse_order_headers(claim.raw):
+        if order.order.number == claim.po_number:
+            return order
+    raise MappingError(f"PO {claim.po_number} is no longer in its stored document")
+
+
+def _filename(partner: PartnerProfile, claim: Claim, control_number: int) -> str:
+    po = re.sub(r"[^A-Za-z0-9_-]", "_", claim.po_number)[:40]
+    return f"{partner.id}_{PURCHASE_ORDER_SET}_{po}_{control_number:09d}.x12"
+
+
+def _send(
+    gateway: Gateway,
+    transport: Transport | As2Poster,
+    *,
+    claim: Claim,
+    partner: PartnerProfile,
+    built: Built,
+    worker: str,
+) -> None:
+    try:
+        receipt = _deliver(
+            gateway, transport, claim=claim, partner=partner, built=built, worker=worker
+        )
+    except B2BError as exc:
+        attempt = claim.attempts + 1
+        give_up = not exc.retryable or attempt >= partner.retry.max_attempts
+        retry_at = (
+            None if give_up else utcnow() + dt.timedelta(seconds=partner.retry.backoff(attempt))
+        )
+        reason = f"attempt {attempt}: {type(exc).__name__}: {exc.reason}"
+        _fail(gateway, claim, worker, reason, retry_at=retry_at, attempted=True)
+        return
+    if receipt is None:  # an asynchronous MDN is awaited
+        log.info(
+            "sent message %d (PO %s) to %s by AS2; awaiting the MDN",
+            claim.message_id,
+            claim.po_number,
+            partner.id,
+        )
+        return
+    record_sent(
+        engine=gateway.engine,
+        message_id=claim.message_id,
+        worker=worker,
+        receipt=receipt,
+        now=utcnow(),
+    )
+    log.info(
+        "sent message %d (PO %s) to %s: %s", claim.message_id, claim.po_number, partner.id, receipt
+    )
+
+
+def _deliver(
+    gateway: Gateway,
+    transport: Transport | As2Poster,
+    *,
+    claim: Claim,
+    partner: PartnerProfile,
+    built: Built,
+    worker: str,
+) -> str | None:
+    """Hand the bytes to the transport: the receipt, or None while an MDN is awaited."""
+    if isinstance(transport, As2Poster):
+        return as2flow.deliver(
+            gateway.as2,
+            gateway.engine,
+            transport,
+            blobs=gateway.blobs,
+            claim=claim,
+            partner=partner,
+            payload=built.payload,
+            filename=built.filename,
+            worker=worker,
+            host=gateway.settings.payload_id_host,
+        )
+    receipt = transport.send(
+        OutboundFile(claim.message_id, partner.id, built.filename, built.payload)
+    )
+    return f"{receipt.transport}:{receipt.location}"
+
+
+def _fail(
+    gateway: Gateway,
+    claim: Claim,
+    worker: str,
+    reason: str,
+    *,
+    retry_at: dt.datetime | None = None,
+    attempted: bool = False,
+) -> None:
+    """Record a failed step: retried at `retry_at`, or failed for good when it is None."""
+    record_failure(
+        engine=gateway.engine,
+        message_id=claim.message_id,
+        worker=worker,
+        reason=reason,
+        now=utcnow(),
+        retry_at=retry_at,
+        attempted=attempted,
+    )
+    level = logging.WARNING if retry_at else logging.ERROR
+    outcome = f"retry at {retry_at:%H:%M:%S}" if retry_at else "failed"
+    log.log(level, "message %d (PO %s) %s: %s", claim.message_id, claim.po_number, outcome, reason)
+
+
+class TransportCache:
+    """One open transport per partner, re-used across sends by one worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._open: dict[str, Transport | As2Poster] = {}
+
+    def get(self, partner: PartnerProfile) -> Transport | As2Poster:
+        """The partner's transport, opened on first use."""
+        if partner.id not in self._open:
+            self._open[partner.id] = self._opened(partner)
+        return self._open[partner.id]
+
+    def _opened(self, partner: PartnerProfile) -> Transport | As2Poster:
+        certs = self._settings.resolve(self._settings.certs_dir)
+        if isinstance(partner.transport, As2Transport):
+            return As2Poster(partner.transport, certs_dir=certs)
+        return open_transport(
+            partner.transport,
+            certs_dir=certs,
+            data_dir=self._settings.resolve(self._settings.data_dir),
+        )
+
+    @functools.cached_property
+    def mdn_client(self) -> httpx.Client:
+        """The HTTP client that posts asynchronous MDNs to the URLs partners ask for."""
+        return httpx.Client(timeout=60.0)
+
+    def close(self) -> None:
+        """Close every open transport."""
+        for transport in self._open.values():
+            transport.close()
+        self._open.clear()
+        if "mdn_client" in self.__dict__:
+            self.mdn_client.close()
