@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 
-from b2b import as2flow
+from b2b import as2inbound
 from b2b.engine import Gateway
 from b2b.errors import StoreUnavailable
 from b2b.outbound import TransportCache, process_next
@@ -43,7 +43,7 @@ def run_worker(gateway: Gateway, *, name: str, stop: threading.Event) -> None:
 def _step(gateway: Gateway, transports: TransportCache, name: str) -> bool:
     try:
         sent = process_next(gateway, transports, worker=name)
-        posted = as2flow.post_next_mdn(gateway.engine, transports.mdn_client)
+        posted = as2inbound.post_next_mdn(gateway.engine, transports.mdn_client)
         return sent or posted
     except LeaseLost as exc:
         log.warning("%s", exc)

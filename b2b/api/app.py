@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 
-from b2b import as2flow, engine
+from b2b import as2flow, as2inbound, engine
 from b2b.api.views import message_json, rejection_json
 from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
@@ -77,12 +77,38 @@ async def _body(request: Request, gateway: Gateway, source: SourceFormat) -> byt
     return await engine.reject(gateway, source, head, error, now=utcnow(), keep_bytes=65536)
 
 
-def _keep(gateway: Gateway) -> as2flow.Keep:
+def _keep(gateway: Gateway) -> as2inbound.Keep:
     def keep(inbound: Inbound) -> tuple[int, StoredMdn | None]:
         # Large bodies go to files here, in the request's thread, durable before the row commits.
         return gateway.as2_writer.submit(offload_inbound(inbound, gateway.blobs)).result()
 
     return keep
+
+
+#: Below this, a received AS2 message is opened on the event loop (cheaper than a thread hop);
+#: above it, in a thread, so that a large one does not hold up other requests.
+INLINE_AS2_BYTES = 1 << 20
+
+
+async def _receive_as2(
+    gateway: Gateway, headers: tuple[tuple[str, str], ...], body: bytes
+) -> as2flow.HttpAnswer:
+    host, limit = gateway.settings.payload_id_host, gateway.settings.as2_max_payload_bytes
+    if len(body) > INLINE_AS2_BYTES:
+        return await asyncio.to_thread(
+            functools.partial(as2inbound.receive, host=host, max_payload_bytes=limit),
+            gateway.as2,
+            _keep(gateway),
+            headers,
+            body,
+        )
+    prepared = as2inbound.prepare(gateway.as2, headers, body, host=host, max_payload_bytes=limit)
+    if isinstance(prepared, as2flow.HttpAnswer):
+        return prepared
+    _, duplicate = await asyncio.wrap_future(
+        gateway.as2_writer.submit(offload_inbound(prepared.inbound, gateway.blobs))
+    )
+    return prepared.answer(duplicate)
 
 
 def _headers(request: Request) -> tuple[tuple[str, str], ...]:
@@ -134,15 +160,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         body = await _as2_body(request, gateway)
         if isinstance(body, Response):
             return body
-        answer = await asyncio.to_thread(
-            as2flow.receive,
-            gateway.as2,
-            _keep(gateway),
-            _headers(request),
-            body,
-            host=gateway.settings.payload_id_host,
-            max_payload_bytes=gateway.settings.as2_max_payload_bytes,
-        )
+        answer = await _receive_as2(gateway, _headers(request), body)
         if answer.status == 200:
             gateway.wake.set()  # an async MDN may be waiting to be posted
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
