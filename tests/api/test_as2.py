@@ -130,6 +130,7 @@ def test_receive_stores_the_payload_and_answers_a_duplicate_with_the_same_mdn(
     again = _post(gateway, built.headers, built.body)
     assert first.status_code == again.status_code == 200
     assert b"processed" in first.content
+    assert built.mic is not None
     assert b"Received-Content-MIC: " + built.mic.encode() in first.content
     assert again.content == first.content
 
