@@ -96,7 +96,8 @@ class SftpTransport(_Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 22
     username: str
     private_key: str  # path relative to the certs folder, or absolute
-    private_key_passphrase_env: str | None = None
+    #: file under certs/ holding the private key's passphrase, if the key is encrypted
+    private_key_passphrase_file: str | None = None
     host_key: str  # one known_hosts style line: "ssh-ed25519 AAAA..."
     remote_dir: str = "."
     temporary_suffix: str = ".part"

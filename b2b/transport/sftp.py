@@ -167,8 +167,8 @@ class _Connection:
 class SftpSender:
     """The `Transport` for `kind = "sftp"`. Not for concurrent use by design, but locked.
 
-    `passphrase` decrypts the private key; the caller resolves it (from the environment
-    variable the profile names) because nothing but the settings loader reads the environment.
+    `passphrase` decrypts the private key; the caller resolves it (open_transport reads the
+    profile's `private_key_passphrase_file`).
     Unreadable keys or host key lines raise ConfigurationError here, not at send time.
     """
 

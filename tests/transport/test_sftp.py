@@ -219,6 +219,31 @@ def test_encrypted_key_opens_with_the_passphrase_given_by_the_caller(
     assert (tmp_path / FILENAME).read_bytes() == interchange
 
 
+def test_encrypted_key_opens_with_the_passphrase_file_the_profile_names(
+    sshd: SshServer, tmp_path: Path, interchange: bytes
+) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "partner.passphrase").write_text(PASSPHRASE + "\n")
+    settings = settings_for(
+        sshd,
+        tmp_path,
+        private_key=str(sshd.encrypted_key),
+        private_key_passphrase_file="partner.passphrase",
+    )
+
+    transport = open_transport(settings, certs_dir=certs, data_dir=tmp_path)
+    try:
+        transport.send(item(interchange))
+    finally:
+        transport.close()
+
+    assert (tmp_path / FILENAME).read_bytes() == interchange
+    missing = settings.model_copy(update={"private_key_passphrase_file": "nope"})
+    with pytest.raises(ConfigurationError, match="private_key_passphrase_file"):
+        open_transport(missing, certs_dir=certs, data_dir=tmp_path)
+
+
 @pytest.mark.parametrize("passphrase", [None, "not the passphrase"])
 def test_encrypted_key_without_its_passphrase_is_a_configuration_error(
     sshd: SshServer, tmp_path: Path, passphrase: str | None
