@@ -92,3 +92,10 @@ def test_delimiters_must_be_distinct_and_not_spaces(tmp_path: Path) -> None:
             )
             / "acme.toml"
         )
+
+
+def test_the_documented_sftp_example_is_a_valid_profile(tmp_path: Path) -> None:
+    copy = tmp_path / "initech.toml"
+    shutil.copy(ROOT / "docs" / "sftp-partner.toml.example", copy)
+    profile = load_profile(copy)
+    assert profile.transport.kind == "sftp"
