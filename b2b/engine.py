@@ -1,4 +1,4 @@
-"""The gateway's parts, loaded once, and the inbound half of the pipeline (the request path).
+"""The gateway's parts, loaded once, and the request path: Coupa documents and AS2 messages in.
 
     Coupa XML ─► parse ─► authenticate ─► route ─► store (document + message) ─► answer
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hmac
 import logging
 import re
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from b2b import as2flow, as2inbound
+from b2b.as2flow import HttpAnswer
 from b2b.config import DEMO_AS2_KEY, Settings
 from b2b.coupa import new_payload_id, parse_order_headers, parse_order_request, render_cxml_response
 from b2b.coupa.receipt import render_order_receipt
@@ -36,7 +39,7 @@ from b2b.store import (
     record_rejection,
     utcnow,
 )
-from b2b.store.as2 import Inbound, StoredMdn, keep_inbound
+from b2b.store.as2 import Inbound, StoredMdn, keep_inbound, offload_inbound
 from b2b.store.batch import BatchWriter
 from b2b.store.blobs import BlobStore
 
@@ -180,6 +183,54 @@ async def reject(
         return _error_answer(gateway, source, store_exc, now)
     log.info("rejected %s document: %s", source.value, exc.reason)
     return answer
+
+
+def _keep(gateway: Gateway) -> as2inbound.Keep:
+    def keep(inbound: Inbound) -> tuple[int, StoredMdn | None]:
+        # Large bodies go to files here, in the request's thread, durable before the row commits.
+        return gateway.as2_writer.submit(offload_inbound(inbound, gateway.blobs)).result()
+
+    return keep
+
+
+#: Below this, a received AS2 message is opened on the event loop (cheaper than a thread hop);
+#: above it, in a thread, so that a large one does not hold up other requests.
+INLINE_AS2_BYTES = 1 << 20
+
+
+async def receive_as2(
+    gateway: Gateway, headers: tuple[tuple[str, str], ...], body: bytes
+) -> HttpAnswer:
+    """An AS2 message from a partner: opened, kept durably, answered with its MDN or 200."""
+    host, limit = gateway.settings.payload_id_host, gateway.settings.as2_max_payload_bytes
+    if len(body) > INLINE_AS2_BYTES:
+        return await asyncio.to_thread(
+            functools.partial(as2inbound.receive, host=host, max_payload_bytes=limit),
+            gateway.as2,
+            _keep(gateway),
+            headers,
+            body,
+        )
+    prepared = as2inbound.prepare(gateway.as2, headers, body, host=host, max_payload_bytes=limit)
+    if isinstance(prepared, HttpAnswer):
+        return prepared
+    _, duplicate = await asyncio.wrap_future(
+        gateway.as2_writer.submit(offload_inbound(prepared.inbound, gateway.blobs))
+    )
+    return prepared.answer(duplicate)
+
+
+async def receive_mdn(
+    gateway: Gateway, headers: tuple[tuple[str, str], ...], body: bytes
+) -> HttpAnswer:
+    """An asynchronous MDN for a message we sent: checked strictly, then the message settles."""
+    return await asyncio.to_thread(
+        functools.partial(as2flow.receive_async_mdn, blobs=gateway.blobs),
+        gateway.as2,
+        gateway.engine,
+        headers,
+        body,
+    )
 
 
 def _error_answer(

@@ -6,8 +6,6 @@ $ uvicorn --factory b2b.api.app:app_from_environment
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,14 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 
-from b2b import as2flow, as2inbound, engine
+from b2b import engine
 from b2b.api.views import message_json, rejection_json
 from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
 from b2b.errors import PayloadTooLarge
 from b2b.store import find_messages, find_rejections, get_message, utcnow
-from b2b.store.as2 import Inbound, StoredMdn, offload_inbound
 from b2b.worker import start_worker_thread
 
 
@@ -77,40 +74,6 @@ async def _body(request: Request, gateway: Gateway, source: SourceFormat) -> byt
     return await engine.reject(gateway, source, head, error, now=utcnow(), keep_bytes=65536)
 
 
-def _keep(gateway: Gateway) -> as2inbound.Keep:
-    def keep(inbound: Inbound) -> tuple[int, StoredMdn | None]:
-        # Large bodies go to files here, in the request's thread, durable before the row commits.
-        return gateway.as2_writer.submit(offload_inbound(inbound, gateway.blobs)).result()
-
-    return keep
-
-
-#: Below this, a received AS2 message is opened on the event loop (cheaper than a thread hop);
-#: above it, in a thread, so that a large one does not hold up other requests.
-INLINE_AS2_BYTES = 1 << 20
-
-
-async def _receive_as2(
-    gateway: Gateway, headers: tuple[tuple[str, str], ...], body: bytes
-) -> as2flow.HttpAnswer:
-    host, limit = gateway.settings.payload_id_host, gateway.settings.as2_max_payload_bytes
-    if len(body) > INLINE_AS2_BYTES:
-        return await asyncio.to_thread(
-            functools.partial(as2inbound.receive, host=host, max_payload_bytes=limit),
-            gateway.as2,
-            _keep(gateway),
-            headers,
-            body,
-        )
-    prepared = as2inbound.prepare(gateway.as2, headers, body, host=host, max_payload_bytes=limit)
-    if isinstance(prepared, as2flow.HttpAnswer):
-        return prepared
-    _, duplicate = await asyncio.wrap_future(
-        gateway.as2_writer.submit(offload_inbound(prepared.inbound, gateway.blobs))
-    )
-    return prepared.answer(duplicate)
-
-
 def _headers(request: Request) -> tuple[tuple[str, str], ...]:
     """The request's headers as sent (names case-insensitive later, values as latin-1)."""
     return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
@@ -160,7 +123,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         body = await _as2_body(request, gateway)
         if isinstance(body, Response):
             return body
-        answer = await _receive_as2(gateway, _headers(request), body)
+        answer = await engine.receive_as2(gateway, _headers(request), body)
         if answer.status == 200:
             gateway.wake.set()  # an async MDN may be waiting to be posted
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
@@ -171,13 +134,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         body = await _as2_body(request, gateway)
         if isinstance(body, Response):
             return body
-        answer = await asyncio.to_thread(
-            functools.partial(as2flow.receive_async_mdn, blobs=gateway.blobs),
-            gateway.as2,
-            gateway.engine,
-            _headers(request),
-            body,
-        )
+        answer = await engine.receive_mdn(gateway, _headers(request), body)
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
 
     @app.get("/messages", summary="Where is a PO? Messages and rejections, newest first")
