@@ -10,11 +10,33 @@ inflates to gigabytes (a decompression bomb) costs only the work up to the limit
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol, cast
 
 from b2b.as2 import asn1
 from b2b.as2.signed_data import ID_DATA
 from b2b.errors import AS2DecompressionFailed, AS2MalformedMessage
+
+
+class _Inflater(Protocol):
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+
+    def decompress(self, data: memoryview, max_length: int = ..., /) -> bytes: ...
+
+
+_decompressobj: Callable[[], _Inflater]
+_INFLATE_ERRORS: tuple[type[Exception], ...]
+try:  # ISA-L inflates the same zlib streams about 1.7x faster (bench/b2); zlib otherwise
+    from isal import isal_zlib
+
+    _decompressobj = isal_zlib.decompressobj
+    _INFLATE_ERRORS = (zlib.error, cast("type[Exception]", isal_zlib.error))
+except ImportError:  # pragma: no cover - isal is an optional accelerator
+    _decompressobj = zlib.decompressobj
+    _INFLATE_ERRORS = (zlib.error,)
 
 ID_COMPRESSED_DATA = asn1.oid("1.2.840.113549.1.9.16.1.9")
 _ZLIB_OID = asn1.oid("1.2.840.113549.1.9.16.3.8")
@@ -75,7 +97,7 @@ def inflate(data: bytes | memoryview, *, limit: int) -> bytearray:
     The input is fed in slices and the output grows one buffer, so a large message is held
     once compressed and once inflated, never as a list of pieces joined at the end.
     """
-    inflater, out, view = zlib.decompressobj(), bytearray(), memoryview(data)
+    inflater, out, view = _decompressobj(), bytearray(), memoryview(data)
     try:
         for at in range(0, len(view), _SLICE):
             out += inflater.decompress(view[at : at + _SLICE], limit + 1 - len(out))
@@ -83,7 +105,7 @@ def inflate(data: bytes | memoryview, *, limit: int) -> bytearray:
                 raise AS2DecompressionFailed(
                     f"the content inflates past the limit of {limit} bytes"
                 )
-    except zlib.error as exc:
+    except _INFLATE_ERRORS as exc:
         raise AS2DecompressionFailed(f"the compressed data is corrupt: {exc}") from exc
     if not inflater.eof:
         raise AS2DecompressionFailed("the compressed data is truncated")

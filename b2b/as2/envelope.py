@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -97,8 +98,18 @@ def _mdn_request(fields: mime.Headers) -> MdnRequest | None:
     notification_to = fields.get("disposition-notification-to")
     if not notification_to:
         return None
+    return _parse_mdn_request(
+        notification_to,
+        fields.get("disposition-notification-options") or "",
+        fields.get("receipt-delivery-option") or None,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_mdn_request(notification_to: str, options: str, async_url: str | None) -> MdnRequest:
+    """The MdnRequest these header values make (cached: a partner sends the same ones)."""
     signed, required, algorithm, name = False, False, None, None
-    for option in (fields.get("disposition-notification-options") or "").split(";"):
+    for option in options.split(";"):
         key, _, value = option.partition("=")
         importance, *values = [v.strip() for v in value.split(",")]
         key = key.strip().lower()
@@ -112,6 +123,6 @@ def _mdn_request(fields: mime.Headers) -> MdnRequest | None:
         signed=signed,
         mic_algorithm=algorithm,
         mic_algorithm_name=name,
-        async_url=fields.get("receipt-delivery-option") or None,
+        async_url=async_url,
         signature_required=required,
     )

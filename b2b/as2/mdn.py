@@ -30,6 +30,21 @@ from b2b.errors import AS2AuthenticationFailed, AS2Error, AS2MalformedMessage, M
 Header = tuple[str, str]
 _REPORT = "multipart/report"
 _NOTIFICATION = "message/disposition-notification"
+# the fixed header blocks of the MDN's parts, built once
+_TEXT_HEAD = mime.build_entity(
+    [("Content-Type", "text/plain; charset=us-ascii"), ("Content-Transfer-Encoding", "7bit")], b""
+)
+_NOTIFICATION_HEAD = mime.build_entity(
+    [("Content-Type", _NOTIFICATION), ("Content-Transfer-Encoding", "7bit")], b""
+)
+_SIGNATURE_HEAD = mime.build_entity(
+    [
+        ("Content-Type", 'application/pkcs7-signature; name="smime.p7s"'),
+        ("Content-Transfer-Encoding", "base64"),
+        ("Content-Disposition", 'attachment; filename="smime.p7s"'),
+    ],
+    b"",
+)
 
 
 @dataclass(frozen=True)
@@ -139,18 +154,7 @@ def _report(
     if isinstance(original, ReceivedMessage):
         fields.append(("Received-Content-MIC", f"{original.mic}, {_mic_name(original)}"))
     notification = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("latin-1")
-    parts = [
-        mime.build_entity(
-            [
-                ("Content-Type", "text/plain; charset=us-ascii"),
-                ("Content-Transfer-Encoding", "7bit"),
-            ],
-            text.encode("ascii", "replace"),
-        ),
-        mime.build_entity(
-            [("Content-Type", _NOTIFICATION), ("Content-Transfer-Encoding", "7bit")], notification
-        ),
-    ]
+    parts = [_TEXT_HEAD + text.encode("ascii", "replace"), _NOTIFICATION_HEAD + notification]
     boundary = mime.make_boundary(*parts)
     content_type = f'{_REPORT}; report-type=disposition-notification; boundary="{boundary}"'
     return mime.Entity(
@@ -180,14 +184,7 @@ def _sign(
         scheme=scheme,
         signer=ours.signing_key,
     )
-    signature_part = mime.build_entity(
-        [
-            ("Content-Type", 'application/pkcs7-signature; name="smime.p7s"'),
-            ("Content-Transfer-Encoding", "base64"),
-            ("Content-Disposition", 'attachment; filename="smime.p7s"'),
-        ],
-        mime.base64_lines(signature),
-    )
+    signature_part = _SIGNATURE_HEAD + mime.base64_lines(signature)
     boundary = mime.make_boundary(entity)
     content_type = (
         'multipart/signed; protocol="application/pkcs7-signature"; '

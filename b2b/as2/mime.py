@@ -41,18 +41,21 @@ class Headers(Mapping[str, str]):
     """
 
     __slots__ = ("_index", "_items")
+    _items: tuple[tuple[str, str], ...]
+    _index: dict[str, str]
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
         # `type(...)`/`hasattr` rather than isinstance(Mapping): the ABC check is slow
         pairs: tuple[tuple[str, str], ...]
-        if type(items) is Headers:
-            pairs = items.pairs()
-        elif hasattr(items, "items"):
+        if type(items) is Headers:  # immutable: share the other's fields and index
+            self._items, self._index = items._items, items._index
+            return
+        if hasattr(items, "items"):
             pairs = tuple(cast("Mapping[str, str]", items).items())
         else:
             pairs = tuple(items)
         self._items = pairs
-        self._index: dict[str, str] = {name.lower(): value for name, value in reversed(pairs)}
+        self._index = {name.lower(): value for name, value in reversed(pairs)}
 
     def __getitem__(self, name: str) -> str:
         return self._index[name.lower()]
@@ -185,6 +188,21 @@ def split_head(data: Bytes) -> tuple[bytes, int]:
 
 def parse_headers(block: bytes) -> Headers:
     """Header fields from a header block; folded lines are joined, lines without ':' skipped."""
+    if len(block) <= _CACHED_BLOCK:
+        return _parse_headers_cached(block)
+    return _parse_headers(block)
+
+
+#: header blocks up to this size are cached (a partner repeats its inner entities' headers)
+_CACHED_BLOCK = 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_headers_cached(block: bytes) -> Headers:
+    return _parse_headers(block)
+
+
+def _parse_headers(block: bytes) -> Headers:
     text = block.decode("latin-1")
     if "\n " in text or "\n\t" in text:
         text = _FOLD.sub(" ", text)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from asn1crypto import algos  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from b2b.as2 import asn1
 from b2b.as2.algorithms import DIGEST_BY_OID, DIGEST_BY_RSA_OID, Digest, SignatureScheme
@@ -153,13 +153,19 @@ def verify(
 
 
 def _verifies(info: SignerInfo, to_verify: bytes, certificate: x509.Certificate) -> bool:
-    key = rsa_public_key(certificate)
+    key = _public_key(certificate)
     try:
         pad = _read_padding(info.signature_algorithm, info.digest)
         key.verify(info.signature, to_verify, pad, info.digest.prehashed)
     except InvalidSignature:
         return False
     return True
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key(certificate: x509.Certificate) -> rsa.RSAPublicKey:
+    """The certificate's key, parsed once per certificate (partners sign with the same few)."""
+    return rsa_public_key(certificate)
 
 
 def _signer_info(der: bytes, info: asn1.Node, content: bytes | None) -> SignerInfo:
