@@ -50,11 +50,11 @@ class Digest(enum.Enum):
 
     def digest_of(self, data: bytes) -> bytes:
         """The digest of `data` (hashlib's C constructor, without `hashlib.new`'s lookup)."""
-        return _CONSTRUCTORS[self](data).digest()
+        return _CONSTRUCTORS_BY_VALUE[self._value_](data).digest()  # str key: no Enum hash
 
     def digest_of_chunks(self, chunks: Iterable[bytes | bytearray | memoryview]) -> bytes:
         """The digest of the concatenated `chunks`, without concatenating them."""
-        hasher = _CONSTRUCTORS[self](b"")
+        hasher = _CONSTRUCTORS_BY_VALUE[self._value_](b"")
         for chunk in chunks:
             hasher.update(chunk)
         return hasher.digest()
@@ -62,7 +62,7 @@ class Digest(enum.Enum):
     @property
     def prehashed(self) -> Prehashed:
         """`Prehashed(self.hash)`, made once: sign or verify a digest computed already."""
-        return _PREHASHED[self]
+        return _PREHASHED_BY_VALUE[self._value_]
 
     @property
     def oid(self) -> bytes:
@@ -149,6 +149,9 @@ _CONSTRUCTORS: dict[Digest, Callable[[bytes], _Hasher]] = {
     Digest.SHA512: hashlib.sha512,
 }
 _PREHASHED = {digest: Prehashed(algorithm) for digest, algorithm in _HASHES.items()}
+# keyed by the member's value: Enum.__hash__ is a Python-level call, str hashes are cached
+_CONSTRUCTORS_BY_VALUE = {digest.value: build for digest, build in _CONSTRUCTORS.items()}
+_PREHASHED_BY_VALUE = {digest.value: prehashed for digest, prehashed in _PREHASHED.items()}
 _DIGEST_OIDS = {
     Digest.SHA1: asn1.oid("1.3.14.3.2.26"),
     Digest.SHA256: asn1.oid("2.16.840.1.101.3.4.2.1"),

@@ -24,6 +24,7 @@ OID = 0x06
 UTC_TIME = 0x17
 CONSTRUCTED = 0x20
 _MAX_DEPTH = 64
+_new = tuple.__new__
 
 
 # ----------------------------------------------------------------------------- writer
@@ -116,25 +117,29 @@ class Node(NamedTuple):
 
 def read(buf: bytes, pos: int = 0, limit: int | None = None, depth: int = 0) -> Node:
     """The element that starts at `pos`; raises AS2MalformedMessage if it is cut short."""
-    limit = len(buf) if limit is None else limit
+    if limit is None:
+        limit = len(buf)
     if pos + 2 > limit:
         raise AS2MalformedMessage("ASN.1 element is cut short")
     tag, size = buf[pos], buf[pos + 1]
     if tag & 0x1F == 0x1F:
         raise AS2MalformedMessage("ASN.1 high tag numbers do not occur in CMS")
+    if size < 0x80:  # short definite length: the common case, no further work
+        end = pos + 2 + size
+        if end > limit:
+            raise AS2MalformedMessage("ASN.1 length runs past the end of the data")
+        return _new(Node, (tag, pos, pos + 2, end, end))
     if size == 0x80:
         return _indefinite(buf, pos, tag, limit, depth)
-    start = pos + 2
-    if size & 0x80:
-        count = size & 0x7F
-        if count > 8:
-            raise AS2MalformedMessage("ASN.1 length is too long")
-        start += count
-        size = int.from_bytes(buf[pos + 2 : start], "big")
-    if start + size > limit:
+    count = size & 0x7F
+    if count > 8:
+        raise AS2MalformedMessage("ASN.1 length is too long")
+    start = pos + 2 + count
+    end = start + int.from_bytes(buf[pos + 2 : start], "big")
+    if end > limit:
         raise AS2MalformedMessage("ASN.1 length runs past the end of the data")
     # tuple.__new__ skips NamedTuple's Python-level __new__ (this is the hot path)
-    return tuple.__new__(Node, (tag, pos, start, start + size, start + size))
+    return _new(Node, (tag, pos, start, end, end))
 
 
 def _indefinite(buf: bytes, pos: int, tag: int, limit: int, depth: int) -> Node:
@@ -151,25 +156,27 @@ def _indefinite(buf: bytes, pos: int, tag: int, limit: int, depth: int) -> Node:
 
 def first(buf: bytes, node: Node) -> Node:
     """The first element inside a constructed element."""
-    if node.start >= node.end:
+    _, _, start, end, _ = node
+    if start >= end:
         raise AS2MalformedMessage("ASN.1 element is empty where content was expected")
-    return read(buf, node.start, node.end)
+    return read(buf, start, end)
 
 
 def following(buf: bytes, node: Node, parent: Node) -> Node:
     """The element after `node` inside `parent`."""
-    if node.after >= parent.end:
+    after, end = node[4], parent[3]
+    if after >= end:
         raise AS2MalformedMessage("ASN.1 structure ends early")
-    return read(buf, node.after, parent.end)
+    return read(buf, after, end)
 
 
 def children(buf: bytes, node: Node) -> list[Node]:
     """The elements inside a constructed element."""
-    found, cursor = [], node.start
-    while cursor < node.end:
-        child = read(buf, cursor, node.end)
+    found, cursor, end = [], node[2], node[3]
+    while cursor < end:
+        child = read(buf, cursor, end)
         found.append(child)
-        cursor = child.after
+        cursor = child[4]
     return found
 
 

@@ -58,12 +58,14 @@ def sign(
         attributes.append(_attribute(_SIGNING_TIME, _utc_time(signing_time)))
     signed_attrs = asn1.set_of(*attributes)
     to_sign = digest.digest_of(signed_attrs)
-    signature = signer.private_key.sign(to_sign, _padding(scheme, digest), digest.prehashed)
-    signer_prefix, signed_data_prefix = _fixed_parts(signer, digest)
+    pad, signer_prefix, signature_algorithm, signed_data_prefix = _fixed_parts(
+        signer, digest, scheme
+    )
+    signature = signer.private_key.sign(to_sign, pad, digest.prehashed)
     signer_info = asn1.sequence(
         signer_prefix,
         b"\xa0" + signed_attrs[1:],
-        _signature_algorithm(scheme, digest),
+        signature_algorithm,
         asn1.octet_string(signature),
     )
     signed_data = asn1.wrap(asn1.SEQUENCE, [signed_data_prefix, asn1.tlv(asn1.SET, signer_info)])
@@ -71,9 +73,12 @@ def sign(
 
 
 @functools.lru_cache(maxsize=64)
-def _fixed_parts(signer: KeyPair, digest: Digest) -> tuple[bytes, bytes]:
-    """What every signature by `signer` with `digest` shares: the start of the SignerInfo
-    (version, sid, digestAlgorithm) and of the SignedData (up to the certificates)."""
+def _fixed_parts(
+    signer: KeyPair, digest: Digest, scheme: SignatureScheme
+) -> tuple[padding.AsymmetricPadding, bytes, bytes, bytes]:
+    """What every signature by `signer` with `digest` and `scheme` shares, looked up once per
+    message: the padding, the start of the SignerInfo (version, sid, digestAlgorithm), its
+    signatureAlgorithm, and the start of the SignedData (up to the certificates)."""
     signer_prefix = asn1.integer(1) + signer.issuer_and_serial + asn1.algorithm(digest.oid)
     signed_data_prefix = (
         asn1.integer(1)
@@ -81,7 +86,12 @@ def _fixed_parts(signer: KeyPair, digest: Digest) -> tuple[bytes, bytes]:
         + asn1.sequence(ID_DATA)
         + asn1.explicit(0, signer.certificate_der)
     )
-    return signer_prefix, signed_data_prefix
+    return (
+        _padding(scheme, digest),
+        signer_prefix,
+        _signature_algorithm(scheme, digest),
+        signed_data_prefix,
+    )
 
 
 @dataclass(frozen=True)
