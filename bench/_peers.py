@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from tests.peers.venv import PeerUnavailable, peer_python
 __all__ = [
     "PeerUnavailable",
     "django_pyas2_http_rate",
+    "peer_rate",
     "pyas2lib_build_rate",
     "pyas2lib_receive_rate",
 ]
@@ -64,6 +66,16 @@ def django_pyas2_http_rate(
             )  # fmt: skip
     peer = f"django-pyas2 1.2.3 (pyas2lib {figures['pyas2lib']}), gunicorn {workers} sync workers"
     return figures | {"peer": peer, "workers": workers}
+
+
+def peer_rate(measure: Callable[..., dict[str, Any]], label: str) -> dict[str, float] | None:
+    """{"<peer> <label>": rate} for a bench's side-by-side line, or None (said why) without it."""
+    try:
+        figures = measure(payload_size=10_240, seconds=3.0)
+    except PeerUnavailable as exc:
+        print(f"  peer unavailable: {exc}")
+        return None
+    return {f"{figures['peer']} {label}": float(figures["rate"])}
 
 
 def _run(site: PeerSite, *args: str | int | float) -> dict[str, Any]:

@@ -38,14 +38,9 @@ TARGET = 1_000
 
 def peer_figures() -> dict[str, float] | None:
     """pyas2lib, the named peer, measured now in its own venv (it is GPL: never imported here)."""
-    from bench._peers import PeerUnavailable, pyas2lib_receive_rate
+    from bench._peers import peer_rate, pyas2lib_receive_rate
 
-    try:
-        figures = pyas2lib_receive_rate(payload_size=10_240, seconds=3.0)
-    except PeerUnavailable as exc:
-        print(f"  peer unavailable: {exc}")
-        return None
-    return {f"{figures['peer']} receive + signed MDN": float(figures["rate"])}
+    return peer_rate(pyas2lib_receive_rate, "receive + signed MDN")
 
 
 def main() -> None:

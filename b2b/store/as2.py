@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
-from b2b.store.queue import LeaseLost, add_event, update_leased
+from b2b.store.queue import LeaseLost, add_event, finish_attempt
 from b2b.store.schema import as2_inbound, as2_outbound, messages
 from b2b.store.states import MessageState
 
@@ -111,20 +111,14 @@ def record_awaiting_mdn(
 ) -> None:
     """Sent, the asynchronous MDN is awaited until `deadline`; then the worker resends."""
     with transaction(engine) as conn:
-        update_leased(
+        finish_attempt(
             conn,
             message_id,
             worker,
-            state=MessageState.AWAITING_MDN.value,
-            attempts=messages.c.attempts + 1,
+            now=now,
+            state=MessageState.AWAITING_MDN,
+            detail=f"until {deadline.isoformat()}",
             next_attempt_at=deadline,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=None,
-            updated_at=now,
-        )
-        add_event(
-            conn, message_id, now, MessageState.AWAITING_MDN.value, f"until {deadline.isoformat()}"
         )
 
 

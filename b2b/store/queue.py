@@ -183,19 +183,41 @@ def record_sent(
 ) -> None:
     """The transport confirmed delivery."""
     with transaction(engine) as conn:
-        update_leased(
+        finish_attempt(
             conn,
             message_id,
             worker,
-            state=MessageState.SENT.value,
-            attempts=messages.c.attempts + 1,
+            now=now,
+            state=MessageState.SENT,
+            detail=receipt,
             receipt=receipt,
-            last_error=None,
-            lease_owner=None,
-            lease_expires_at=None,
-            updated_at=now,
         )
-        add_event(conn, message_id, now, MessageState.SENT.value, receipt)
+
+
+def finish_attempt(
+    conn: Connection,
+    message_id: int,
+    worker: str,
+    *,
+    now: dt.datetime,
+    state: MessageState,
+    detail: str,
+    **values: object,
+) -> None:
+    """A send attempt ended in `state`: count it, release the lease, record the event."""
+    update_leased(
+        conn,
+        message_id,
+        worker,
+        state=state.value,
+        attempts=messages.c.attempts + 1,
+        last_error=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=now,
+        **values,
+    )
+    add_event(conn, message_id, now, state.value, detail)
 
 
 def record_failure(
