@@ -1,11 +1,15 @@
-"""Trading partner profiles: the schema, the loader and the directory of loaded partners."""
+"""Trading partner profiles: the schema (`profile`) and the loaded registry (`registry`)."""
 
 from b2b.partners.profile import (
+    Acknowledgments,
     As2Partner,
     As2Transport,
+    DirectoryInbound,
     DirectoryTransport,
     Envelope,
+    Inbound,
     PartnerProfile,
+    SftpInbound,
     SftpTransport,
     Transport,
     X12Settings,
@@ -13,12 +17,16 @@ from b2b.partners.profile import (
 from b2b.partners.registry import PartnerRegistry, load_partners, load_profile
 
 __all__ = [
+    "Acknowledgments",
     "As2Partner",
     "As2Transport",
+    "DirectoryInbound",
     "DirectoryTransport",
     "Envelope",
+    "Inbound",
     "PartnerProfile",
     "PartnerRegistry",
+    "SftpInbound",
     "SftpTransport",
     "Transport",
     "X12Settings",

@@ -64,6 +64,21 @@ class Envelope(_Strict):
         return self.application_receiver_code or self.receiver_id
 
 
+class Acknowledgments(_Strict):
+    """What we answer to the partner's X12, and what we expect it to answer to ours."""
+
+    #: a 997 (groups of version 4010 and before) or 999 (5010) for every functional group received
+    send: bool = True
+    #: TA1 for the interchange envelope: when ISA14 asks for one ("on-request"), "always", or
+    #: "never"; "on-request" and "always" also send one whenever the envelope is rejected
+    ta1: Literal["on-request", "always", "never"] = "on-request"
+    #: we expect a 997/999 for each group we send; without one it becomes overdue
+    expect: bool = True
+    overdue_after_hours: Annotated[float, Field(gt=0)] = 24.0
+    #: an ISA13 seen from this partner within this window is a duplicate (TA1 025), not processed
+    duplicate_window_days: Annotated[int, Field(ge=0)] = 90
+
+
 class X12Settings(_Strict):
     """How this partner wants its X12: version, map, envelope and code translations."""
 
@@ -78,6 +93,7 @@ class X12Settings(_Strict):
     )
     uom: dict[str, str] = Field(default_factory=dict)
     uom_default: str | None = None
+    acknowledgments: Acknowledgments = Acknowledgments()
 
     @field_validator("uom")
     @classmethod
@@ -139,6 +155,53 @@ class As2Transport(_Strict):
 Transport = Annotated[
     SftpTransport | DirectoryTransport | As2Transport, Field(discriminator="kind")
 ]
+
+
+class SftpInbound(_Strict):
+    """Poll a folder on the partner's SFTP server for the documents it sends us."""
+
+    kind: Literal["sftp"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    username: str
+    private_key: str  # path relative to the certs folder, or absolute
+    private_key_passphrase_file: str | None = None
+    host_key: str  # one known_hosts style line: "ssh-ed25519 AAAA..."
+    remote_dir: str = "."
+    #: fnmatch pattern of the file names taken; others (and the `.part` files being written) stay
+    pattern: str = "*"
+    poll_seconds: Annotated[float, Field(gt=0)] = 60.0
+    #: after a file is recorded: delete it, or move it into `archive_dir` on the server
+    after: Literal["delete", "move"] = "delete"
+    archive_dir: str | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+    @model_validator(mode="after")
+    def _archive_for_move(self) -> SftpInbound:
+        if (self.after == "move") != (self.archive_dir is not None):
+            raise ValueError("archive_dir is needed with after = 'move', and only then")
+        return self
+
+
+class DirectoryInbound(_Strict):
+    """Poll a local folder (the example partner; a mounted share) for the partner's documents."""
+
+    kind: Literal["directory"]
+    path: str  # relative to the data folder, or absolute
+    pattern: str = "*"
+    poll_seconds: Annotated[float, Field(gt=0)] = 60.0
+    after: Literal["delete", "move"] = "delete"
+    archive_dir: str | None = None
+    create: bool = False
+
+    @model_validator(mode="after")
+    def _archive_for_move(self) -> DirectoryInbound:
+        if (self.after == "move") != (self.archive_dir is not None):
+            raise ValueError("archive_dir is needed with after = 'move', and only then")
+        return self
+
+
+Inbound = Annotated[SftpInbound | DirectoryInbound, Field(discriminator="kind")]
 
 
 class As2Partner(_Strict):
@@ -228,6 +291,8 @@ class PartnerProfile(_Strict):
     x12: X12Settings
     transport: Transport
     as2: As2Partner | None = None
+    #: where the partner's files are fetched from (AS2 needs no entry: partners post to us)
+    inbound: Inbound | None = None
     retry: Retry = Retry()
 
     @model_validator(mode="after")
