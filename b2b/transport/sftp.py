@@ -16,6 +16,9 @@ One connection is opened on first use and re-used while it is alive: before each
 transport must be active and the remote folder must answer a stat, else it is reopened. Any
 failure drops the connection, so the next attempt starts afresh. Every paramiko and socket error
 is translated in one place, `_translate_errors`.
+
+`SftpSession` is that connection handling on its own (keys, pinning, reuse, translation), shared
+by `SftpSender` and the inbound poller (`b2b.transport.inbound_sftp`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from b2b.errors import (
     PermanentTransportError,
     TransportError,
 )
-from b2b.partners import SftpTransport
+from b2b.partners import SftpInbound, SftpTransport
 from b2b.transport.base import OutboundFile, Receipt, delivery_detail, now, temporary_name
 
 # First match wins; a subclass must come before its base. tests/transport/test_sftp_errors.py
@@ -63,6 +66,9 @@ TRANSLATIONS: tuple[tuple[type[BaseException], type[TransportError]], ...] = (
 
 
 _HANDLED = tuple(source for source, _ in TRANSLATIONS)
+
+#: The profile sections that name an SFTP server: the outbound `[transport]`, the `[inbound]`.
+SftpSettings = SftpTransport | SftpInbound
 
 
 @contextlib.contextmanager
@@ -97,8 +103,12 @@ def _mismatch_text(expected: paramiko.PKey, presented: paramiko.PKey) -> str:
     )
 
 
-def load_private_key(path: Path, passphrase: str | None) -> paramiko.PKey:
+def load_private_key(
+    path: Path, passphrase: str | None, *, section: str = "transport"
+) -> paramiko.PKey:
     """Read an Ed25519, ECDSA or RSA private key (OpenSSH or PEM format).
+
+    Errors are ConfigurationErrors naming `section.private_key` (the profile table it came from).
 
     >>> load_private_key(Path("certs/acme_ed25519"), None).get_name()
     'ssh-ed25519'
@@ -109,15 +119,37 @@ def load_private_key(path: Path, passphrase: str | None) -> paramiko.PKey:
         return paramiko.PKey.from_path(path, password=password)  # type: ignore[arg-type]
     except (OSError, ValueError, TypeError, paramiko.SSHException) as exc:
         problem = _describe(exc)
-        raise ConfigurationError(f"transport.private_key: cannot load {path}: {problem}") from exc
+        raise ConfigurationError(f"{section}.private_key: cannot load {path}: {problem}") from exc
     except UnknownKeyType as exc:
         raise ConfigurationError(
-            f"transport.private_key: {path} is not an Ed25519, ECDSA or RSA key"
+            f"{section}.private_key: {path} is not an Ed25519, ECDSA or RSA key"
         ) from exc
 
 
-def parse_host_key(line: str) -> paramiko.PKey:
+def resolve_passphrase(
+    settings: SftpSettings, *, certs_dir: Path, passphrase: str | None, section: str
+) -> str | None:
+    """`passphrase` if given, else the contents of the profile's `private_key_passphrase_file`.
+
+    >>> resolve_passphrase(profile.inbound, certs_dir=Path("certs"), passphrase=None,
+    ...                    section="inbound")
+    'correct horse battery staple'
+    """
+    if passphrase is not None or not settings.private_key_passphrase_file:
+        return passphrase
+    path = certs_dir / settings.private_key_passphrase_file
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{section}.private_key_passphrase_file: {path}: {exc.strerror}"
+        ) from exc
+
+
+def parse_host_key(line: str, *, section: str = "transport") -> paramiko.PKey:
     """The public key of a known_hosts style line: "[hosts] type base64 [comment]".
+
+    Errors are ConfigurationErrors naming `section.host_key`.
 
     >>> parse_host_key("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI...").get_name()
     'ssh-ed25519'
@@ -129,9 +161,9 @@ def parse_host_key(line: str) -> paramiko.PKey:
         key_type, blob = fields[0], base64.b64decode(fields[1], validate=True)
         return paramiko.PKey.from_type_string(key_type, blob)
     except (IndexError, binascii.Error, ValueError, paramiko.SSHException) as exc:
-        raise ConfigurationError(f"transport.host_key: not a known_hosts key line: {exc}") from exc
+        raise ConfigurationError(f"{section}.host_key: not a known_hosts key line: {exc}") from exc
     except UnknownKeyType as exc:
-        raise ConfigurationError(f"transport.host_key: unsupported key type {fields[0]}") from exc
+        raise ConfigurationError(f"{section}.host_key: unsupported key type {fields[0]}") from exc
 
 
 def _looks_like_key_type(text: str) -> bool:
@@ -139,7 +171,7 @@ def _looks_like_key_type(text: str) -> bool:
 
 
 @dataclass
-class _Connection:
+class SftpConnection:
     """One authenticated SSH session with its SFTP channel and the remote folder resolved."""
 
     where: str  # "sftp://user@host:port", for messages and receipts
@@ -164,6 +196,70 @@ class _Connection:
         self.transport.close()
 
 
+class SftpSession:
+    """One authenticated SFTP connection to a partner's server, opened on first use, re-used
+    while alive and reopened when dead. Locked: one user at a time.
+
+        >>> session = SftpSession(profile.inbound, certs_dir=Path("certs"), section="inbound")
+        >>> with session.connection() as connection:
+        ...     names = connection.sftp.listdir(connection.folder)
+        >>> session.close()
+
+    Unreadable keys or host key lines raise ConfigurationError here (naming `section`), not
+    at first use.
+    """
+
+    def __init__(
+        self,
+        settings: SftpSettings,
+        *,
+        certs_dir: Path,
+        passphrase: str | None = None,
+        section: str = "transport",
+    ) -> None:
+        self.settings = settings
+        self._key = load_private_key(certs_dir / settings.private_key, passphrase, section=section)
+        self._host_key = parse_host_key(settings.host_key, section=section)
+        self._connection: SftpConnection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        """The server as a URL prefix, for messages and receipts."""
+        return _where(self.settings)
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[SftpConnection]:
+        """The live connection, (re)opened if needed, for the body of a `with` block.
+
+        Paramiko and socket errors, in connecting or in the body, leave the block translated
+        (`_translate_errors`); any failure drops the connection, so the next use starts afresh.
+        """
+        with self._lock, _translate_errors(self.where):
+            try:
+                yield self._connected()
+            except BaseException:
+                self._disconnect()
+                raise
+
+    def close(self) -> None:
+        """Close the cached connection, if any; safe to call more than once."""
+        with self._lock:
+            self._disconnect()
+
+    def _connected(self) -> SftpConnection:
+        if self._connection is not None and self._connection.alive():
+            return self._connection
+        self._disconnect()
+        self._connection = _connect(self.settings, self._key, self._host_key)
+        return self._connection
+
+    def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
 class SftpSender:
     """The `Transport` for `kind = "sftp"`. Not for concurrent use by design, but locked.
 
@@ -180,31 +276,22 @@ class SftpSender:
         if not settings.temporary_suffix:
             raise ConfigurationError("transport.temporary_suffix: must not be empty")
         self.settings = settings
-        self._key = load_private_key(certs_dir / settings.private_key, passphrase)
-        self._host_key = parse_host_key(settings.host_key)
-        self._connection: _Connection | None = None
-        self._lock = threading.Lock()
+        self._session = SftpSession(settings, certs_dir=certs_dir, passphrase=passphrase)
 
     @property
     def where(self) -> str:
         """The server as a URL prefix, for messages and receipts."""
-        return _where(self.settings)
+        return self._session.where
 
     def send(self, item: OutboundFile) -> Receipt:
         """Upload `item` under a temporary name and rename it; see the module docstring."""
-        with self._lock, _translate_errors(self.where):
-            try:
-                connection = self._connected()
-                final, note = self._deliver(connection, item)
-            except BaseException:
-                self._disconnect()
-                raise
+        with self._session.connection() as connection:
+            final, note = self._deliver(connection, item)
         return Receipt(self.name, self.where + final, now(), delivery_detail(item, note))
 
     def close(self) -> None:
         """Close the cached connection, if any; safe to call more than once."""
-        with self._lock:
-            self._disconnect()
+        self._session.close()
 
     def __enter__(self) -> SftpSender:
         return self
@@ -212,19 +299,7 @@ class SftpSender:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _connected(self) -> _Connection:
-        if self._connection is not None and self._connection.alive():
-            return self._connection
-        self._disconnect()
-        self._connection = _connect(self.settings, self._key, self._host_key)
-        return self._connection
-
-    def _disconnect(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
-
-    def _deliver(self, connection: _Connection, item: OutboundFile) -> tuple[str, str]:
+    def _deliver(self, connection: SftpConnection, item: OutboundFile) -> tuple[str, str]:
         final = posixpath.join(connection.folder, item.filename)
         suffix = self.settings.temporary_suffix
         temporary = posixpath.join(connection.folder, temporary_name(item.filename, suffix))
@@ -235,11 +310,11 @@ class SftpSender:
         return final, ""
 
 
-def _where(settings: SftpTransport) -> str:
+def _where(settings: SftpSettings) -> str:
     return f"sftp://{settings.username}@{settings.host}:{settings.port}"
 
 
-def _connect(settings: SftpTransport, key: paramiko.PKey, host_key: paramiko.PKey) -> _Connection:
+def _connect(settings: SftpSettings, key: paramiko.PKey, host_key: paramiko.PKey) -> SftpConnection:
     timeout = settings.timeout_seconds
     sock = socket.create_connection((settings.host, settings.port), timeout=timeout)
     try:
@@ -254,7 +329,7 @@ def _connect(settings: SftpTransport, key: paramiko.PKey, host_key: paramiko.PKe
             raise TransportError(f"{_where(settings)}: the server refused the sftp subsystem")
         sftp.get_channel().settimeout(timeout)  # type: ignore[union-attr]
         folder = _remote_folder(sftp, settings)
-        return _Connection(_where(settings), transport, sftp, folder)
+        return SftpConnection(_where(settings), transport, sftp, folder)
     except BaseException:
         transport.close()
         raise
@@ -262,7 +337,7 @@ def _connect(settings: SftpTransport, key: paramiko.PKey, host_key: paramiko.PKe
 
 def _handshake(
     transport: paramiko.Transport,
-    settings: SftpTransport,
+    settings: SftpSettings,
     key: paramiko.PKey,
     host_key: paramiko.PKey,
 ) -> None:
@@ -288,7 +363,7 @@ def _host_key_algorithms(host_key: paramiko.PKey) -> list[str]:
     return [host_key.get_name()]
 
 
-def _remote_folder(sftp: paramiko.SFTPClient, settings: SftpTransport) -> str:
+def _remote_folder(sftp: paramiko.SFTPClient, settings: SftpSettings) -> str:
     """The absolute path of `remote_dir`; PermanentTransportError if it is not a folder."""
     where, remote_dir = _where(settings), settings.remote_dir
     try:
@@ -301,7 +376,7 @@ def _remote_folder(sftp: paramiko.SFTPClient, settings: SftpTransport) -> str:
     return folder
 
 
-def _already_delivered(connection: _Connection, final: str, data: bytes) -> bool:
+def _already_delivered(connection: SftpConnection, final: str, data: bytes) -> bool:
     """True if `final` holds exactly `data`; PermanentTransportError if it holds anything else."""
     try:
         size = connection.sftp.stat(final).st_size
@@ -318,7 +393,7 @@ def _already_delivered(connection: _Connection, final: str, data: bytes) -> bool
     )
 
 
-def _upload(connection: _Connection, temporary: str, data: bytes) -> None:
+def _upload(connection: SftpConnection, temporary: str, data: bytes) -> None:
     """Write `data` to `temporary` and check with a stat that all of it arrived."""
     sftp = connection.sftp
     with sftp.open(temporary, "wb") as remote:
@@ -331,7 +406,7 @@ def _upload(connection: _Connection, temporary: str, data: bytes) -> None:
         raise TransportError(f"{connection.where}{temporary}: {size} of {len(data)} bytes arrived")
 
 
-def _rename(connection: _Connection, temporary: str, final: str) -> None:
+def _rename(connection: SftpConnection, temporary: str, final: str) -> None:
     """Rename with posix-rename@openssh.com, or plain rename on a server that refuses it.
 
     Servers answer an unknown or banned extension with "unsupported" or "permission denied";
