@@ -1,4 +1,4 @@
-"""The `b2b` command: serve, worker, partners check, messages list/show.
+"""The `b2b` command: serve, worker, partners check, certs new, messages list/show, inbound list.
 
 $ b2b serve                 # HTTP gateway + embedded worker, SQLite by default
 $ b2b messages show --po 4711
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from b2b.api.views import message_json, rejection_json
+from b2b.api.views import document_json, message_json, rejection_json
 from b2b.config import Settings, load_settings
 from b2b.errors import ConfigurationError
 
@@ -25,9 +25,11 @@ app = typer.Typer(
 partners_app = typer.Typer(help="Trading partner profiles.", no_args_is_help=True)
 messages_app = typer.Typer(help="Where is a PO? Messages and their history.", no_args_is_help=True)
 certs_app = typer.Typer(help="Our AS2 keys and certificates.", no_args_is_help=True)
+inbound_app = typer.Typer(help="What partners sent us, and what we answered.", no_args_is_help=True)
 app.add_typer(partners_app, name="partners")
 app.add_typer(certs_app, name="certs")
 app.add_typer(messages_app, name="messages")
+app.add_typer(inbound_app, name="inbound")
 
 
 def _settings() -> Settings:
@@ -173,18 +175,30 @@ def messages_list(
     po: Annotated[str | None, typer.Option(help="PO number.")] = None,
     partner: Annotated[str | None, typer.Option(help="Partner id.")] = None,
     state: Annotated[str | None, typer.Option(help="received, queued, sent, failed.")] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only those whose 997/999 is overdue.")
+    ] = False,
     limit: Annotated[int, typer.Option()] = 50,
 ) -> None:
     """One line per message, newest first."""
-    from b2b.store import find_messages
+    from b2b.store import find_messages, utcnow
 
+    now = utcnow()
     for m in find_messages(
-        engine=_engine(), po=po, partner=partner, state=state, limit=limit, with_events=False
+        engine=_engine(),
+        po=po,
+        partner=partner,
+        state=state,
+        limit=limit,
+        with_events=False,
+        overdue_at=now if overdue else None,
     ):
         icn = "-" if m.interchange_control_number is None else f"{m.interchange_control_number:09d}"
+        ack = "OVERDUE" if m.overdue(now) else (m.ack_state or "-")
         typer.echo(
-            f"{m.id:>6}  {m.updated_at:%Y-%m-%d %H:%M:%S}  {m.state:<8}  "
-            f"{m.partner_id:<12}  PO {m.po_number:<12}  ISA13 {icn}  {m.last_error or ''}"
+            f"{m.id:>6}  {m.updated_at:%Y-%m-%d %H:%M:%S}  {m.state:<8}  {m.transaction_set:<3}  "
+            f"{m.partner_id:<12}  PO {m.po_number or '-':<12}  ISA13 {icn}  ack {ack:<20}  "
+            f"{m.last_error or ''}"
         )
 
 
@@ -194,10 +208,18 @@ def messages_show(
     po: Annotated[str | None, typer.Option(help="PO number.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Everything about a message (or every message and rejection of a PO), with history."""
-    from b2b.store import find_messages, find_rejections, get_message
+    """Everything about a message (or a PO: messages, partner documents, rejections)."""
+    from b2b.store import (
+        BusinessDocumentView,
+        find_business_documents,
+        find_messages,
+        find_rejections,
+        get_message,
+        utcnow,
+    )
 
     engine = _engine()
+    documents: list[BusinessDocumentView] = []
     if message_id is not None:
         found = get_message(engine=engine, message_id=message_id)
         views = [] if found is None else [found]
@@ -205,13 +227,16 @@ def messages_show(
     elif po is not None:
         views = find_messages(engine=engine, po=po)
         refused = find_rejections(engine=engine, po=po)
+        documents = find_business_documents(engine=engine, po=po)
     else:
         raise typer.BadParameter("give a message id or --po")
-    if not views and not refused:
+    if not views and not refused and not documents:
         typer.echo("nothing found", err=True)
         raise typer.Exit(1)
+    now = utcnow()
     data = {
-        "messages": [message_json(v) for v in views],
+        "messages": [message_json(v, now) for v in views],
+        "documents": [document_json(d) for d in documents],
         "rejections": [rejection_json(r) for r in refused],
     }
     if as_json:
@@ -219,8 +244,37 @@ def messages_show(
         return
     for m in data["messages"]:
         _print_message(m)
+    for d in data["documents"]:
+        typer.echo(
+            f"received {d['transaction_set']} from {d['partner_id']} at {d['received_at']}"
+            f"  ISA13 {d['interchange_control_number']}  ST02 {d['control_number']}"
+        )
+        typer.echo(f"  {json.dumps(d['summary'])}")
     for r in data["rejections"]:
         typer.echo(f"rejected {r['received_at']}  {r['error']}: {r['reason']}")
+
+
+@inbound_app.command("list")
+def inbound_list(
+    partner: Annotated[str | None, typer.Option(help="Partner id.")] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+) -> None:
+    """One block per file a partner sent: each interchange's verdict and what was done."""
+    from b2b.store import find_inbound
+
+    for f in find_inbound(engine=_engine(), partner=partner, limit=limit):
+        typer.echo(
+            f"{f.file_id:>6}  {f.received_at:%Y-%m-%d %H:%M:%S}  {f.state:<9}  "
+            f"{f.partner_id or '-':<12}  {f.origin} {f.origin_ref}  {f.error or ''}"
+        )
+        for i in f.interchanges:
+            duplicate = "  DUPLICATE" if i["duplicate"] else ""
+            typer.echo(
+                f"        ISA13 {i['control_number']} from {i['sender']}: "
+                f"TA1 {i['status']} {i['note_code']}{duplicate}"
+            )
+            for note in i["notes"]:
+                typer.echo(f"          {note}")
 
 
 def _print_message(m: dict[str, Any]) -> None:
@@ -229,13 +283,18 @@ def _print_message(m: dict[str, Any]) -> None:
         f"message {m['id']}  PO {m['po_number']} (v{m['po_version'] or 1}, "
         f"{m['order_type']})  partner {m['partner_id']}  state {m['state'].upper()}"
     )
-    typer.echo(f"  document {m['source_format']} {m['document_key']}")
+    if m["source_format"]:
+        typer.echo(f"  document {m['source_format']} {m['document_key']}")
     typer.echo(
         f"  X12 {m['transaction_set']}  ISA13 {cn['ISA13'] or '-'}  GS06 "
         f"{cn['GS06'] or '-'}  ST02 {','.join(cn['ST02']) or '-'}  file {m['filename'] or '-'}"
     )
     if m["last_error"]:
         typer.echo(f"  last error: {m['last_error']}")
+    if m["overdue"]:
+        typer.echo(f"  acknowledgment OVERDUE since {m['ack_due_at']}")
+    elif m["ack_state"]:
+        typer.echo(f"  acknowledged: {m['ack_state']} at {m['ack_received_at']}")
     for e in m["events"]:
         typer.echo(f"  {e['at']}  {e['state']:<9} {e['detail']}")
 

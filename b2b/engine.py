@@ -42,6 +42,7 @@ from b2b.store import (
 from b2b.store.as2 import Inbound, StoredMdn, keep_inbound, offload_inbound
 from b2b.store.batch import BatchWriter
 from b2b.store.blobs import BlobStore
+from b2b.x12.validate import SetSchemas
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Gateway:
     as2: As2Directory
     as2_writer: BatchWriter[Inbound, tuple[int, StoredMdn | None]]
     blobs: BlobStore
+    schemas: SetSchemas
     wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
@@ -83,6 +85,7 @@ def open_gateway(settings: Settings) -> Gateway:
     """Load partners and maps (refusing bad ones), open the store, start the ingest writer."""
     partners = load_partners(settings.resolve(settings.partners_dir))
     maps = MapLibrary.load(settings.resolve(settings.maps_dir))
+    schemas = SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
     as2 = As2Directory.load(settings, partners)
     for warning in as2.expiring(now=utcnow()):
         log.warning("%s", warning)
@@ -99,7 +102,7 @@ def open_gateway(settings: Settings) -> Gateway:
     as2_writer = BatchWriter(engine, keep_inbound, name="b2b-as2-inbound")
     as2_writer.start()
     blobs = BlobStore(settings.resolve(settings.data_dir) / "blobs")
-    return Gateway(settings, engine, partners, maps, writer, as2, as2_writer, blobs)
+    return Gateway(settings, engine, partners, maps, writer, as2, as2_writer, blobs, schemas)
 
 
 # ---------------------------------------------------------------- request path

@@ -104,10 +104,18 @@ def _map(gateway: Gateway, claim: Claim, partner: PartnerProfile, worker: str) -
         receiver=f"{envelope.receiver_qualifier}:{envelope.receiver_id}",
         build=build,
         now=utcnow(),
+        ack_overdue_hours=_ack_overdue_hours(partner),
     )
 
 
+def _ack_overdue_hours(partner: PartnerProfile) -> float | None:
+    acks = partner.x12.acknowledgments
+    return acks.overdue_after_hours if acks.expect else None
+
+
 def _reparse(claim: Claim) -> ReceivedOrder:
+    if claim.raw is None:
+        raise MappingError(f"message {claim.message_id} has neither a document nor its bytes")
     if claim.source_format == SourceFormat.CXML.value:
         return parse_order_request(claim.raw)
     for order in parse_order_headers(claim.raw):

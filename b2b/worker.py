@@ -10,10 +10,12 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from b2b import as2inbound
 from b2b.engine import Gateway
 from b2b.errors import StoreUnavailable
+from b2b.inbound import Pollers, process_next_inbound
 from b2b.outbound import TransportCache, process_next
 from b2b.store import LeaseLost
 
@@ -28,23 +30,28 @@ def worker_name() -> str:
 def run_worker(gateway: Gateway, *, name: str, stop: threading.Event) -> None:
     """Process due messages until `stop` is set; sleep when idle, wake on `gateway.wake`."""
     transports = TransportCache(gateway.settings)
+    pollers = Pollers(gateway)
     poll = gateway.settings.worker_poll_seconds
     log.info("worker %s started", name)
     try:
         while not stop.is_set():
-            if not _step(gateway, transports, name):
+            if not _step(gateway, transports, pollers, name):
                 gateway.wake.wait(poll)
                 gateway.wake.clear()
     finally:
         transports.close()
+        pollers.close()
         log.info("worker %s stopped", name)
 
 
-def _step(gateway: Gateway, transports: TransportCache, name: str) -> bool:
+def _step(gateway: Gateway, transports: TransportCache, pollers: Pollers, name: str) -> bool:
+    """One round of every duty; True if any did something (then the next round comes at once)."""
     try:
+        read = process_next_inbound(gateway, worker=name)
         sent = process_next(gateway, transports, worker=name)
         posted = as2inbound.post_next_mdn(gateway.engine, transports.mdn_client)
-        return sent or posted
+        polled = pollers.poll_due(time.monotonic())
+        return read or sent or posted or polled
     except LeaseLost as exc:
         log.warning("%s", exc)
         return True

@@ -14,12 +14,19 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 
 from b2b import engine
-from b2b.api.views import message_json, rejection_json
+from b2b.api.views import document_json, inbound_json, message_json, rejection_json
 from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
 from b2b.errors import PayloadTooLarge
-from b2b.store import find_messages, find_rejections, get_message, utcnow
+from b2b.store import (
+    find_business_documents,
+    find_inbound,
+    find_messages,
+    find_rejections,
+    get_message,
+    utcnow,
+)
 from b2b.worker import start_worker_thread
 
 
@@ -137,25 +144,38 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         answer = await engine.receive_mdn(gateway, _headers(request), body)
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
 
-    @app.get("/messages", summary="Where is a PO? Messages and rejections, newest first")
-    def messages(
+    @app.get(
+        "/messages",
+        summary="Where is a PO? Messages, the partner's documents and rejections, newest first",
+    )
+    def messages(  # noqa: PLR0917 (FastAPI query parameters)
         request: Request,
         po: str | None = None,
         partner: str | None = None,
         state: str | None = None,
+        overdue: bool = False,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
-        gateway = _gateway(request)
+        engine_ = _gateway(request).engine
+        now = utcnow()
         found = find_messages(
-            engine=gateway.engine, po=po, partner=partner, state=state, limit=limit
+            engine=engine_,
+            po=po,
+            partner=partner,
+            state=state,
+            limit=limit,
+            overdue_at=now if overdue else None,
         )
-        refused = (
-            find_rejections(engine=gateway.engine, po=po, limit=limit)
-            if (partner is None and state is None)
+        timeline = partner is None and state is None and not overdue
+        refused = find_rejections(engine=engine_, po=po, limit=limit) if timeline else []
+        documents = (
+            find_business_documents(engine=engine_, po=po, limit=limit)
+            if po is not None and state is None and not overdue
             else []
         )
         return {
-            "messages": [message_json(m) for m in found],
+            "messages": [message_json(m, now) for m in found],
+            "documents": [document_json(d) for d in documents],
             "rejections": [rejection_json(r) for r in refused],
         }
 
@@ -164,7 +184,16 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         found = get_message(engine=_gateway(request).engine, message_id=message_id)
         if found is None:
             raise HTTPException(404, f"no message {message_id}")
-        return message_json(found)
+        return message_json(found, utcnow())
+
+    @app.get("/inbound", summary="Files partners sent, with the verdict on each interchange")
+    def inbound(
+        request: Request,
+        partner: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        found = find_inbound(engine=_gateway(request).engine, partner=partner, limit=limit)
+        return {"files": [inbound_json(f) for f in found]}
 
     @app.get("/health", summary="Liveness and database reachability")
     def health(request: Request) -> dict[str, Any]:

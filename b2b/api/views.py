@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import asdict
 from typing import Any
 
-from b2b.store import MessageView, RejectionView
+from b2b.store import BusinessDocumentView, InboundView, MessageView, RejectionView
 
 
 def _plain(value: Any) -> Any:
@@ -19,9 +20,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def message_json(view: MessageView) -> dict[str, Any]:
-    """A message and its events as JSON-ready values."""
+def message_json(view: MessageView, now: dt.datetime) -> dict[str, Any]:
+    """A message and its events as JSON-ready values; `overdue` as of `now`."""
     data: dict[str, Any] = _plain(asdict(view))
+    data["ack_detail"] = json.loads(view.ack_detail) if view.ack_detail else None
+    data["overdue"] = view.overdue(now)
     icn = view.interchange_control_number
     data["control_numbers"] = {
         "ISA13": None if icn is None else f"{icn:09d}",
@@ -35,5 +38,18 @@ def message_json(view: MessageView) -> dict[str, Any]:
 
 def rejection_json(view: RejectionView) -> dict[str, Any]:
     """A rejection as JSON-ready values."""
+    data: dict[str, Any] = _plain(asdict(view))
+    return data
+
+
+def document_json(view: BusinessDocumentView) -> dict[str, Any]:
+    """An 855/856/810 a partner sent, with its summary, as JSON-ready values."""
+    data: dict[str, Any] = _plain(asdict(view))
+    data["summary"] = json.loads(view.summary)
+    return data
+
+
+def inbound_json(view: InboundView) -> dict[str, Any]:
+    """A file a partner sent, with its interchanges, as JSON-ready values."""
     data: dict[str, Any] = _plain(asdict(view))
     return data

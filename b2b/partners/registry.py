@@ -57,6 +57,7 @@ class PartnerRegistry:
     def __init__(self, profiles: Iterable[PartnerProfile]) -> None:
         self._by_id: dict[str, PartnerProfile] = {}
         self._by_identity: dict[tuple[str, str], PartnerProfile] = {}
+        self._by_interchange_id: dict[tuple[str, str], PartnerProfile] = {}
         for profile in profiles:
             self._add(profile)
 
@@ -72,6 +73,11 @@ class PartnerRegistry:
                 raise ConfigurationError(
                     f"identity {name} routes to both {other.id!r} and {profile.id!r}"
                 )
+        envelope = profile.x12.envelope
+        # Their ISA05/ISA06 as they send to us: the receiver of what we send them.
+        self._by_interchange_id.setdefault(
+            (envelope.receiver_qualifier, envelope.receiver_id), profile
+        )
 
     def __iter__(self) -> Iterator[PartnerProfile]:
         return iter(self._by_id.values())
@@ -82,6 +88,10 @@ class PartnerRegistry:
     def get(self, partner_id: str) -> PartnerProfile:
         """The profile with `partner_id`; KeyError if there is none."""
         return self._by_id[partner_id]
+
+    def by_interchange_sender(self, qualifier: str, identifier: str) -> PartnerProfile | None:
+        """The partner whose ISA05/ISA06 this is (the receiver ID of the 850s we send it)."""
+        return self._by_interchange_id.get((qualifier, identifier.strip()))
 
     def route(self, recipients: Iterable[Credential]) -> PartnerProfile:
         """The partner named by the first recipient that matches, else UnknownPartner."""

@@ -10,6 +10,7 @@ their rows hold the key.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, replace
 
@@ -18,7 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
-from b2b.store.queue import LeaseLost, add_event, finish_attempt
+from b2b.store.inbound import Arrival, keep_inbound_file
+from b2b.store.queue import LeaseLost, add_event, finish_attempt, start_ack_clock
 from b2b.store.schema import as2_inbound, as2_outbound, messages
 from b2b.store.states import MessageState
 
@@ -173,6 +175,8 @@ def record_async_mdn(
         ).rowcount
         if done:
             add_event(conn, message_id, now, state.value, detail)
+            if delivered:
+                start_ack_clock(conn, message_id, now)
         return bool(done)
 
 
@@ -203,6 +207,7 @@ class Inbound:
     mdn_state: str  # none | sync | pending
     body_blob: str | None = None
     payload_blob: str | None = None
+    payload_size: int = 0  # of a payload moved to the BlobStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +232,7 @@ def offload_inbound(inbound: Inbound, blobs: BlobStore) -> Inbound:
         body_blob=body_blob,
         payload=None if payload_blob else inbound.payload,
         payload_blob=payload_blob,
+        payload_size=len(inbound.payload or b"") if payload_blob else 0,
     )
 
 
@@ -275,10 +281,36 @@ def keep_inbound(conn: Connection, inbound: Inbound) -> tuple[int, StoredMdn | N
     }
     new_id = conn.execute(_INSERT_INBOUND[conn.dialect.name], values).scalar()
     if new_id is not None:
+        if inbound.status == "processed":
+            _keep_payload(conn, inbound)
         return int(new_id), None
     stored = _processed(conn, inbound.as2_from, inbound.as2_message_id)
     assert stored is not None  # the conflict was with it
     return stored.inbound_id, stored
+
+
+def _keep_payload(conn: Connection, inbound: Inbound) -> None:
+    """Queue a processed message's payload to be read as X12 (b2b.inbound)."""
+    payload = inbound.payload
+    if payload is None and inbound.payload_blob is None:
+        return
+    digest = inbound.payload_blob or hashlib.sha256(payload or b"").hexdigest()
+    arrival = Arrival(
+        partner_id=inbound.partner_id or "",
+        origin="as2",
+        origin_ref=inbound.as2_message_id,
+        sha256=digest,  # a blob's key is the SHA-256 of its bytes
+        data=b"",
+        received_at=inbound.received_at,
+    )
+    size = len(payload) if payload is not None else inbound.payload_size
+    keep_inbound_file(
+        conn,
+        arrival,
+        size=size,
+        inline=payload,
+        blob=inbound.payload_blob,
+    )
 
 
 # Built once: building an insert per message costs more than running it.

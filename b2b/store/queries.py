@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, select
 
 from b2b.store.db import as_utc, transaction, utc
-from b2b.store.schema import documents, message_events, messages, rejections
+from b2b.store.schema import (
+    business_documents,
+    documents,
+    inbound_files,
+    inbound_interchanges,
+    message_events,
+    messages,
+    rejections,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +41,9 @@ class MessageView:
     partner_id: str
     po_number: str
     po_version: int | None
-    order_type: str
-    document_key: str
-    source_format: str
+    order_type: str | None  # None: an acknowledgment we send, which has no document
+    document_key: str | None
+    source_format: str | None
     transaction_set: str
     state: str
     attempts: int
@@ -48,7 +56,29 @@ class MessageView:
     next_attempt_at: dt.datetime
     created_at: dt.datetime
     updated_at: dt.datetime
+    ack_state: str | None  # the partner's 997/999/TA1 verdict: accepted, rejected...
+    ack_due_at: dt.datetime | None
+    ack_received_at: dt.datetime | None
+    ack_detail: str | None  # JSON, as read
     events: tuple[Event, ...] = ()
+
+    def overdue(self, now: dt.datetime) -> bool:
+        """Sent, an acknowledgment expected, none arrived in time."""
+        return self.ack_state is None and self.ack_due_at is not None and self.ack_due_at < now
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDocumentView:
+    """An 855/856/810 a partner sent for a PO, as read."""
+
+    id: int
+    partner_id: str
+    transaction_set: str
+    po_number: str
+    control_number: str
+    received_at: dt.datetime
+    interchange_control_number: str
+    summary: str  # JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +115,12 @@ _COLUMNS = (
     messages.c.next_attempt_at,
     messages.c.created_at,
     messages.c.updated_at,
+    messages.c.ack_state,
+    messages.c.ack_due_at,
+    messages.c.ack_received_at,
+    messages.c.ack_detail,
 )
+_FROM = messages.outerjoin(documents, messages.c.document_id == documents.c.id)
 
 
 def find_messages(
@@ -96,11 +131,15 @@ def find_messages(
     state: str | None = None,
     limit: int = 100,
     with_events: bool = True,
+    overdue_at: dt.datetime | None = None,
 ) -> list[MessageView]:
-    """Messages matching every given filter, newest first, each with its events."""
-    query = select(*_COLUMNS).join_from(
-        messages, documents, messages.c.document_id == documents.c.id
-    )
+    """Messages matching every given filter, newest first, each with its events.
+
+    `overdue_at`: only messages whose acknowledgment was due before then and has not come.
+    """
+    query = select(*_COLUMNS).select_from(_FROM)
+    if overdue_at is not None:
+        query = query.where(messages.c.ack_state.is_(None), messages.c.ack_due_at < overdue_at)
     if po is not None:
         query = query.where(messages.c.po_number == po)
     if partner is not None:
@@ -116,11 +155,7 @@ def find_messages(
 
 def get_message(*, engine: Engine, message_id: int) -> MessageView | None:
     """One message with its events, or None."""
-    query = (
-        select(*_COLUMNS)
-        .join_from(messages, documents, messages.c.document_id == documents.c.id)
-        .where(messages.c.id == message_id)
-    )
+    query = select(*_COLUMNS).select_from(_FROM).where(messages.c.id == message_id)
     with transaction(engine) as conn:
         row = conn.execute(query).first()
         if row is None:
@@ -149,7 +184,7 @@ def _events(conn: Connection, ids: list[int]) -> dict[int, tuple[Event, ...]]:
 
 def _view(row: Row[*tuple[Any, ...]], events: tuple[Event, ...]) -> MessageView:
     values = row._asdict()
-    for name in ("next_attempt_at", "created_at", "updated_at"):
+    for name in ("next_attempt_at", "created_at", "updated_at", "ack_due_at", "ack_received_at"):
         values[name] = as_utc(values[name])
     return MessageView(**values, events=events)
 
@@ -175,4 +210,95 @@ def find_rejections(
         rows = conn.execute(query.order_by(r.id.desc()).limit(limit)).all()
     return [
         RejectionView(**{**row._asdict(), "received_at": as_utc(row.received_at)}) for row in rows
+    ]
+
+
+def find_business_documents(
+    *, engine: Engine, po: str | None = None, partner: str | None = None, limit: int = 100
+) -> list[BusinessDocumentView]:
+    """The 855/856/810 partners sent, newest first, optionally for one PO or partner."""
+    b, i = business_documents.c, inbound_interchanges.c
+    query = select(
+        b.id,
+        b.partner_id,
+        b.transaction_set,
+        b.po_number,
+        b.control_number,
+        b.received_at,
+        i.control_number.label("interchange_control_number"),
+        b.summary,
+    ).join_from(business_documents, inbound_interchanges, b.interchange_id == i.id)
+    if po is not None:
+        query = query.where(b.po_number == po)
+    if partner is not None:
+        query = query.where(b.partner_id == partner)
+    with transaction(engine) as conn:
+        rows = conn.execute(query.order_by(b.id.desc()).limit(limit)).all()
+    return [
+        BusinessDocumentView(**{**row._asdict(), "received_at": utc(row.received_at)})
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundView:
+    """A file a partner sent, and each interchange in it with the verdict we answered."""
+
+    file_id: int
+    partner_id: str
+    origin: str
+    origin_ref: str
+    size: int
+    received_at: dt.datetime
+    state: str  # received | processed | failed
+    error: str | None
+    interchanges: tuple[dict[str, Any], ...]
+
+
+def find_inbound(
+    *, engine: Engine, partner: str | None = None, limit: int = 100
+) -> list[InboundView]:
+    """Files partners sent, newest first, each with its interchanges' verdicts and notes."""
+    f, i = inbound_files.c, inbound_interchanges.c
+    query = select(
+        f.id, f.partner_id, f.origin, f.origin_ref, f.size, f.received_at, f.state, f.error
+    )
+    if partner is not None:
+        query = query.where(f.partner_id == partner)
+    with transaction(engine) as conn:
+        files = conn.execute(query.order_by(f.id.desc()).limit(limit)).all()
+        rows = conn.execute(
+            select(
+                i.file_id,
+                i.partner_id,
+                i.sender,
+                i.receiver,
+                i.control_number,
+                i.status,
+                i.note_code,
+                i.duplicate,
+                i.notes,
+            )
+            .where(i.file_id.in_([row.id for row in files]))
+            .order_by(i.id)
+        ).all()
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        values = row._asdict()
+        values["duplicate"] = bool(values["duplicate"])
+        values["notes"] = [n for n in values["notes"].split("\n") if n]
+        found.setdefault(values.pop("file_id"), []).append(values)
+    return [
+        InboundView(
+            file_id=row.id,
+            partner_id=row.partner_id,
+            origin=row.origin,
+            origin_ref=row.origin_ref,
+            size=row.size,
+            received_at=utc(row.received_at),
+            state=row.state,
+            error=row.error,
+            interchanges=tuple(found.get(row.id, ())),
+        )
+        for row in files
     ]

@@ -36,8 +36,8 @@ class Claim:
     po_number: str
     state: str
     attempts: int
-    source_format: str
-    raw: bytes
+    source_format: str | None  # None for an acknowledgment we send: it is built when queued
+    raw: bytes | None
     payload: bytes | None
     filename: str | None
     interchange_control_number: int | None
@@ -96,7 +96,7 @@ def _load_claim(conn: Connection, blobs: BlobStore, message_id: int) -> Claim:
             m.filename,
             m.interchange_control_number,
         )
-        .join_from(messages, documents, m.document_id == d.id)
+        .outerjoin_from(messages, documents, m.document_id == d.id)
         .where(m.id == message_id)
     ).one()
     return Claim(
@@ -106,7 +106,7 @@ def _load_claim(conn: Connection, blobs: BlobStore, message_id: int) -> Claim:
         state=row.state,
         attempts=row.attempts,
         source_format=row.source_format,
-        raw=bytes(row.raw),
+        raw=None if row.raw is None else bytes(row.raw),
         payload=blobs.load(row.payload, row.payload_blob),
         filename=row.filename,
         interchange_control_number=row.interchange_control_number,
@@ -123,15 +123,18 @@ def record_mapped(
     receiver: str,
     build: Callable[[int], Built],
     now: dt.datetime,
+    ack_overdue_hours: float | None = None,
 ) -> Built:
     """Take the next control number for sender/receiver and store the bytes built with it.
+
+    `ack_overdue_hours`: the partner's 997/999 is expected within so many hours of sending.
 
     Both happen in one transaction: a control number is used by exactly one stored
     interchange, and a message gets its bytes once. Large bytes go to `blobs` first (durable
     before the row naming them commits).
     """
     with transaction(engine) as conn:
-        number = _next_control_number(conn, sender=sender, receiver=receiver)
+        number = next_control_number(conn, sender=sender, receiver=receiver)
         built = build(number)
         inline, key = blobs.offload(built.payload)
         update_leased(
@@ -145,6 +148,7 @@ def record_mapped(
             interchange_control_number=built.interchange_control_number,
             group_control_number=built.group_control_number,
             transaction_control_numbers=",".join(built.transaction_control_numbers),
+            ack_overdue_hours=ack_overdue_hours,
             updated_at=now,
             extra_where=and_(messages.c.payload.is_(None), messages.c.payload_blob.is_(None)),
         )
@@ -158,7 +162,9 @@ def record_mapped(
         return built
 
 
-def _next_control_number(conn: Connection, *, sender: str, receiver: str) -> int:
+def next_control_number(conn: Connection, *, sender: str, receiver: str) -> int:
+    """The next interchange control number of the sender/receiver pair, in the caller's
+    transaction (the counter row stays locked until it ends)."""
     # Create the pair's counter if it is new (concurrent creators do not collide), then take
     # the next number under the row lock; ISA13 is nine digits, so it wraps to 1 after 999999999.
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -218,6 +224,21 @@ def finish_attempt(
         **values,
     )
     add_event(conn, message_id, now, state.value, detail)
+    if state is MessageState.SENT:
+        start_ack_clock(conn, message_id, now)
+
+
+def start_ack_clock(conn: Connection, message_id: int, now: dt.datetime) -> None:
+    """The message is sent: its acknowledgment, if one is expected, is due from now on."""
+    hours = conn.execute(
+        select(messages.c.ack_overdue_hours).where(messages.c.id == message_id)
+    ).scalar()
+    if hours is not None:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(ack_due_at=now + dt.timedelta(hours=hours))
+        )
 
 
 def record_failure(

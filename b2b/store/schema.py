@@ -7,11 +7,16 @@ message_events   every state transition of a message, with time and reason
 control_numbers  the last interchange control number per sender/receiver pair
 as2_outbound     the exact AS2 message built for an outbound message, and its MDN
 as2_inbound      every AS2 message a partner sent us, with the MDN we answered
+inbound_files    every file a partner sent us (AS2 payload, SFTP or folder pick-up), to be read
+inbound_interchanges  every interchange read from them, checked, with the verdict we answered
+business_documents    the 855/856/810 inside them, one row per PO they answer
 
 A large body (over blobs.INLINE_LIMIT) is not in its row: the row's `*_blob` column holds its
 key in the BlobStore, and the inline column is NULL.
 
-Version 2 added the `*_blob` columns.
+Version 2 added the `*_blob` columns. Version 3 added inbound X12: the three inbound tables,
+the acknowledgment columns of `messages` (`ack_*`), and acknowledgments we send as messages
+(`document_id` NULL, `inbound_interchange_id` naming what they answer).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -31,7 +37,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -79,10 +85,11 @@ messages = Table(
     "messages",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    Column("document_id", Id, ForeignKey("documents.id")),  # NULL for an acknowledgment we send
+    Column("inbound_interchange_id", Id, ForeignKey("inbound_interchanges.id")),  # what it answers
     Column("partner_id", String(64), nullable=False),
-    Column("po_number", String(64), nullable=False),
-    Column("transaction_set", String(3), nullable=False),
+    Column("po_number", String(64), nullable=False),  # "" for an acknowledgment
+    Column("transaction_set", String(3), nullable=False),  # 850, 997, 999, TA1
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", When, nullable=False),
@@ -96,11 +103,21 @@ messages = Table(
     Column("payload_blob", BlobKey),  # set instead of payload when it is large
     Column("last_error", Text),
     Column("receipt", Text),
+    # The partner's 997/999/TA1 for what we sent: expected within ack_overdue_hours of sending.
+    Column("ack_overdue_hours", Float),  # NULL: no acknowledgment expected
+    Column("ack_due_at", When),  # set when sent
+    Column(
+        "ack_state", String(24)
+    ),  # accepted | accepted-with-errors | partially-accepted | rejected
+    Column("ack_received_at", When),
+    Column("ack_detail", Text),  # JSON: the GroupResult (or TA1 InterchangeResult) as read
     Column("created_at", When, nullable=False),
     Column("updated_at", When, nullable=False),
 )
 Index("ix_messages_due", messages.c.state, messages.c.next_attempt_at)
 Index("ix_messages_po", messages.c.po_number)
+Index("ix_messages_group", messages.c.partner_id, messages.c.group_control_number)
+Index("ix_messages_ack_due", messages.c.ack_due_at)
 
 message_events = Table(
     "message_events",
@@ -175,3 +192,65 @@ Index(
     postgresql_where=as2_inbound.c.status == "processed",
 )
 Index("ix_as2_inbound_mdn_due", as2_inbound.c.mdn_state, as2_inbound.c.next_mdn_attempt_at)
+
+# Inbound X12: each file is recorded before it is removed from where it came from (SFTP, folder)
+# or once its AS2 message is authenticated; a worker reads it under a lease, like `messages`.
+inbound_files = Table(
+    "inbound_files",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("partner_id", String(64), nullable=False),  # "" when no profile claims the sender
+    Column("origin", String(16), nullable=False),  # as2 | sftp | directory
+    Column("origin_ref", String(1024), nullable=False),  # the path, or the AS2 Message-ID
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("received_at", When, nullable=False),
+    Column("raw", LargeBinary),
+    Column("raw_blob", BlobKey),  # set instead of raw when it is large
+    Column("state", String(16), nullable=False),  # received | processed | failed
+    Column("lease_owner", String(128)),
+    Column("lease_expires_at", When),
+    Column("processed_at", When),
+    Column("error", Text),
+    # A file taken again after a crash between recording and removing it is recognised here.
+    UniqueConstraint(
+        "partner_id", "origin", "origin_ref", "size", "sha256", name="uq_inbound_files_origin"
+    ),
+)
+Index("ix_inbound_files_due", inbound_files.c.state, inbound_files.c.received_at)
+
+inbound_interchanges = Table(
+    "inbound_interchanges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("file_id", Id, ForeignKey("inbound_files.id"), nullable=False),
+    Column("partner_id", String(64)),  # NULL when no profile matches ISA05/ISA06
+    Column("sender", String(32), nullable=False),  # ISA05:ISA06
+    Column("receiver", String(32), nullable=False),  # ISA07:ISA08
+    Column("control_number", String(16), nullable=False),  # ISA13 as written
+    Column("received_at", When, nullable=False),
+    Column("status", String(1), nullable=False),  # TA104: A | E | R
+    Column("note_code", String(3), nullable=False),  # TA105
+    Column("duplicate", Integer, nullable=False, default=0),
+    Column("result", Text, nullable=False),  # JSON: the InterchangeResult we answered with
+    Column("notes", Text, nullable=False, default=""),  # what we did: acks matched, documents read
+)
+Index(
+    "ix_inbound_interchanges_sender",
+    inbound_interchanges.c.sender,
+    inbound_interchanges.c.control_number,
+)
+
+business_documents = Table(
+    "business_documents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("interchange_id", Id, ForeignKey("inbound_interchanges.id"), nullable=False),
+    Column("partner_id", String(64), nullable=False),
+    Column("transaction_set", String(3), nullable=False),  # 855 | 856 | 810
+    Column("po_number", String(64), nullable=False),
+    Column("control_number", String(16), nullable=False),  # ST02
+    Column("received_at", When, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON
+)
+Index("ix_business_documents_po", business_documents.c.po_number)

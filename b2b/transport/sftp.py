@@ -384,7 +384,8 @@ def _already_delivered(connection: SftpConnection, final: str, data: bytes) -> b
         return False
     if size == len(data):
         with connection.sftp.open(final, "rb") as existing:
-            existing.prefetch(size)
+            if size:  # paramiko's prefetch(0) waits for the channel timeout
+                existing.prefetch(size)
             if existing.read() == data:
                 return True
     raise PermanentTransportError(

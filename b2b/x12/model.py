@@ -73,7 +73,10 @@ class Interchange:
 
 @dataclass(frozen=True, slots=True)
 class ReadTransaction:
-    """A transaction set as read: the body without ST/SE, and the raw ST and SE."""
+    """A transaction set as read: the body without ST/SE, and the raw ST and SE.
+
+    A set whose SE is missing (b2b.x12.check reports it, code 2) has `se == Segment("SE", ())`.
+    """
 
     set_id: str
     control_number: str
@@ -84,7 +87,11 @@ class ReadTransaction:
 
 @dataclass(frozen=True, slots=True)
 class ReadGroup:
-    """A functional group as read (GS ... GE)."""
+    """A functional group as read (GS ... GE).
+
+    b2b.x12.check also gives groups it rejects: a missing GE reads as `Segment("GE", ())`, and
+    `control_number` is 0 when GS06 is not a number.
+    """
 
     functional_id: str
     control_number: int
@@ -96,13 +103,18 @@ class ReadGroup:
 
 @dataclass(frozen=True, slots=True)
 class ReadInterchange:
-    """An interchange as read (ISA ... IEA). `isa` keeps ISA01..ISA16 verbatim (with padding)."""
+    """An interchange as read (ISA ... IEA). `isa` keeps ISA01..ISA16 verbatim (with padding).
+
+    `ta1` holds the TA1 segments found outside any functional group (a partner's interchange
+    acknowledgments); b2b.x12.acks.read_acknowledgments reads them.
+    """
 
     isa: Segment
     delimiters: Delimiters
     control_number: int
     groups: tuple[ReadGroup, ...]
     iea: Segment
+    ta1: tuple[Segment, ...] = ()
 
     @property
     def sender(self) -> tuple[str, str]:

@@ -145,6 +145,20 @@ def _check_group(transactions: Sequence[Transaction], version: str, control_numb
     return functional_id
 
 
+def interchange_header(envelope: Envelope, control_number: int, version: str, now: datetime) -> str:
+    """The ISA write_interchange writes (106 characters with its terminator, plus the suffix),
+    for interchanges without groups such as a TA1's.
+
+    >>> interchange_header(envelope, 9, "004010", now)[:3]
+    'ISA'
+    """
+    if not _VERSION.match(version):
+        raise MappingError(f"version {version!r} is not an X12 version such as '004010'")
+    if not 0 < control_number <= _MAX_CONTROL_NUMBER:
+        raise MappingError(f"ISA13 control number {control_number} is not within 1..999999999")
+    return _isa(envelope, control_number, version, now)
+
+
 def _isa(envelope: Envelope, control_number: int, version: str, now: datetime) -> str:
     """The fixed-width ISA (106 characters with its terminator) plus the segment suffix."""
     isa12 = version[:5]

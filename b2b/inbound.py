@@ -1,0 +1,443 @@
+"""The inbound half of the pipeline: what a worker does with each file a partner sent.
+
+    file (AS2 payload, SFTP, folder) ─► recorded ─► claimed ─► checked ─► per interchange:
+        partner (ISA05/ISA06) ─► duplicate ISA13? (TA1 025) ─► our TA1 / 997 / 999 queued
+        ─► their 997 / 999 / TA1 reconciled to what we sent ─► 855 / 856 / 810 kept by PO
+
+All of a file's outcome is written in one transaction (`store.inbound.record_read`).
+
+>>> while process_next_inbound(gateway, worker="node1-w1"): ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+
+from b2b.documents import ShipNotice
+from b2b.engine import Gateway
+from b2b.errors import B2BError
+from b2b.mapping import BusinessDocument, document_summary, read_business_document
+from b2b.partners import Inbound as InboundSettings
+from b2b.partners import PartnerProfile
+from b2b.store import Built, utcnow
+from b2b.store.inbound import (
+    AckReceived,
+    Arrival,
+    DocumentRead,
+    InboundClaim,
+    InterchangeRead,
+    OutboundAck,
+    Seen,
+    claim_inbound,
+    record_inbound_file,
+    record_read,
+    record_unreadable,
+)
+from b2b.transport.inbound import InboundFile, Poller, Record, open_poller
+from b2b.x12 import Transaction, write_interchange
+from b2b.x12.acks import functional_acknowledgment, read_acknowledgments, ta1_interchange
+from b2b.x12.check import CheckedInterchange, check_interchanges
+from b2b.x12.results import AckStatus, GroupResult, InterchangeResult, TransactionResult
+
+log = logging.getLogger(__name__)
+
+BUSINESS_SETS = frozenset({"855", "856", "810"})
+ACKNOWLEDGMENT_GROUP = "FA"
+
+
+def process_next_inbound(gateway: Gateway, *, worker: str) -> bool:
+    """Read one received file and keep what it gave; False when none waits."""
+    now = utcnow()
+    lease = dt.timedelta(seconds=gateway.settings.lease_seconds)
+    claim = claim_inbound(
+        engine=gateway.engine, blobs=gateway.blobs, worker=worker, now=now, lease=lease
+    )
+    if claim is None:
+        return False
+    checked = check_interchanges(claim.data, validator=gateway.schemas)
+    if not any(c.interchange is not None or c.sender != ("", "") for c in checked):
+        reason = _unreadable(checked)
+        record_unreadable(engine=gateway.engine, claim=claim, worker=worker, reason=reason, now=now)
+        log.warning("inbound file %s from %s: %s", claim.origin_ref, claim.origin, reason)
+        return True
+
+    def read(seen: Seen) -> list[InterchangeRead]:
+        return [_interchange(gateway, claim, one, seen, now) for one in checked]
+
+    results = record_read(engine=gateway.engine, claim=claim, worker=worker, read=read, now=now)
+    for item in results:
+        log.info(
+            "inbound interchange %s from %s: TA1 %s %s; %s",
+            item.control_number,
+            item.partner_id or item.sender,
+            item.status,
+            item.note_code,
+            "; ".join(item.notes) or "nothing to do",
+        )
+    if any(item.acks_to_send for item in results):
+        gateway.wake.set()
+    return True
+
+
+def _unreadable(checked: Sequence[CheckedInterchange]) -> str:
+    if not checked:
+        return "no X12 interchange in the file"
+    result = checked[0].result
+    return f"not a readable X12 interchange (TA1 {result.status} {result.note_code})"
+
+
+def _interchange(
+    gateway: Gateway,
+    claim: InboundClaim,
+    checked: CheckedInterchange,
+    seen: Seen,
+    now: dt.datetime,
+) -> InterchangeRead:
+    sender, receiver = ":".join(checked.sender), ":".join(checked.receiver)
+    partner = _partner(gateway, claim, checked)
+    result, notes = checked.result, []
+    duplicate = False
+    if partner is None:
+        notes.append(f"no partner profile sends as {sender}: not answered, not processed")
+    else:
+        result, duplicate = _verdict(partner, checked, seen, now)
+    read = InterchangeRead(
+        partner_id=partner.id if partner else None,
+        sender=sender,
+        receiver=receiver,
+        control_number=result.control_number,
+        status=result.status.value,
+        note_code=result.note_code,
+        duplicate=duplicate,
+        result=_json(result),
+        notes=tuple(notes),
+    )
+    if partner is None:
+        return read
+    taken = result.status.accepted and checked.interchange is not None
+    received, ack_notes = _acks_received(partner, checked) if taken else ((), [])
+    documents, document_notes = _documents(checked) if taken else ((), [])
+    return dataclasses.replace(
+        read,
+        notes=(*read.notes, *ack_notes, *document_notes),
+        acks_to_send=_acks_to_send(partner, checked, result, now),
+        acks_received=received,
+        documents=documents,
+    )
+
+
+def _partner(
+    gateway: Gateway, claim: InboundClaim, checked: CheckedInterchange
+) -> PartnerProfile | None:
+    """The profile whose ID the ISA carries; else the one the file came through."""
+    found = gateway.partners.by_interchange_sender(*checked.sender)
+    if found is None and claim.partner_id:
+        try:
+            return gateway.partners.get(claim.partner_id)
+        except KeyError:
+            return None
+    return found
+
+
+def _verdict(
+    partner: PartnerProfile, checked: CheckedInterchange, seen: Seen, now: dt.datetime
+) -> tuple[InterchangeResult, bool]:
+    """The envelope's result, rejected when addressed to someone else or seen before."""
+    result = checked.result
+    if not result.status.accepted:
+        return result, False
+    envelope = partner.x12.envelope
+    if checked.receiver != (envelope.sender_qualifier, envelope.sender_id):
+        return _rejected(result, "009"), False  # unknown interchange receiver ID
+    window = dt.timedelta(days=partner.x12.acknowledgments.duplicate_window_days)
+    if window and seen(":".join(checked.sender), result.control_number, now - window):
+        return _rejected(result, "025"), True  # duplicate interchange control number
+    return result, False
+
+
+def _rejected(result: InterchangeResult, note_code: str) -> InterchangeResult:
+    return dataclasses.replace(result, status=AckStatus.REJECTED, note_code=note_code, groups=())
+
+
+# ------------------------------------------------------------------ our acknowledgments
+
+
+def _acks_to_send(
+    partner: PartnerProfile,
+    checked: CheckedInterchange,
+    result: InterchangeResult,
+    now: dt.datetime,
+) -> tuple[OutboundAck, ...]:
+    policy = partner.x12.acknowledgments
+    acks: list[OutboundAck] = []
+    asked = policy.ta1 == "always" or (
+        policy.ta1 == "on-request" and checked.acknowledgment_requested
+    )
+    if policy.ta1 != "never" and (asked or not result.status.accepted):
+        acks.append(_ta1(partner, result, now))
+    if policy.send and result.status.accepted:
+        groups = [g for g in result.groups if g.functional_id != ACKNOWLEDGMENT_GROUP]
+        acks += _functional_acks(partner, groups, now)
+    return tuple(acks)
+
+
+def _ta1(partner: PartnerProfile, result: InterchangeResult, now: dt.datetime) -> OutboundAck:
+    envelope, version = partner.x12.envelope, partner.x12.version
+
+    def build(number: int) -> Built:
+        interchange = ta1_interchange(
+            result, envelope, control_number=number, version=version, now=now
+        )
+        return Built(interchange.data, _filename(partner, "TA1", number), number, 0, ())
+
+    return _outbound(partner, "TA1", build)
+
+
+def _functional_acks(
+    partner: PartnerProfile, groups: Sequence[GroupResult], now: dt.datetime
+) -> list[OutboundAck]:
+    """One interchange of 997s and one of 999s, as the acknowledged groups' versions need."""
+    by_set: dict[str, list[Transaction]] = {}
+    for group in groups:
+        transaction = functional_acknowledgment(group)
+        by_set.setdefault(transaction.set_id, []).append(transaction)
+    return [_interchange_of(partner, set_id, sets, now) for set_id, sets in by_set.items()]
+
+
+def _interchange_of(
+    partner: PartnerProfile, set_id: str, transactions: list[Transaction], now: dt.datetime
+) -> OutboundAck:
+    envelope = partner.x12.envelope
+
+    def build(number: int) -> Built:
+        interchange = write_interchange(
+            transactions,
+            envelope,
+            control_number=number,
+            version=transactions[0].version,
+            now=now,
+        )
+        return Built(
+            interchange.data,
+            _filename(partner, set_id, number),
+            interchange.control_number,
+            interchange.group_control_number,
+            interchange.transaction_control_numbers,
+        )
+
+    return _outbound(partner, set_id, build)
+
+
+def _outbound(partner: PartnerProfile, set_id: str, build: Callable[[int], Built]) -> OutboundAck:
+    envelope = partner.x12.envelope
+    return OutboundAck(
+        partner_id=partner.id,
+        transaction_set=set_id,
+        sender=f"{envelope.sender_qualifier}:{envelope.sender_id}",
+        receiver=f"{envelope.receiver_qualifier}:{envelope.receiver_id}",
+        build=build,
+    )
+
+
+def _filename(partner: PartnerProfile, set_id: str, number: int) -> str:
+    return f"{partner.id}_{set_id}_{number:09d}.x12"
+
+
+# ------------------------------------------------------------------ their acknowledgments
+
+
+def _acks_received(
+    partner: PartnerProfile, checked: CheckedInterchange
+) -> tuple[tuple[AckReceived, ...], list[str]]:
+    """The partner's TA1s and 997/999s in this interchange, to settle what we sent."""
+    interchange = checked.interchange
+    assert interchange is not None
+    has_acks = interchange.ta1 or any(
+        g.functional_id == ACKNOWLEDGMENT_GROUP for g in interchange.groups
+    )
+    if not has_acks:
+        return (), []
+    refused = [
+        g.control_number
+        for g in checked.result.groups
+        if g.functional_id == ACKNOWLEDGMENT_GROUP and not g.status.accepted
+    ]
+    if refused:
+        return (), [f"acknowledgment group(s) {', '.join(refused)} rejected: not reconciled"]
+    try:
+        found = read_acknowledgments(interchange)
+    except B2BError as exc:
+        return (), [f"acknowledgment unreadable: {exc.reason}"]
+    received = [_ta1_received(partner, ta1) for ta1 in found.ta1s]
+    received += [_group_received(partner, group) for group in found.groups]
+    return tuple(r for r in received if r is not None), []
+
+
+def _ta1_received(partner: PartnerProfile, ta1: InterchangeResult) -> AckReceived | None:
+    if not ta1.control_number.isdigit():
+        return None
+    summary = f"TA1 {ta1.status} {ta1.note_code} for ISA13 {ta1.control_number}"
+    return AckReceived(
+        partner.id, "interchange", int(ta1.control_number), ta1.status.value, summary, _json(ta1)
+    )
+
+
+def _group_received(partner: PartnerProfile, group: GroupResult) -> AckReceived | None:
+    if not group.control_number.isdigit():
+        return None
+    return AckReceived(
+        partner.id,
+        "group",
+        int(group.control_number),
+        group.status.value,
+        group_summary(group),
+        _json(group),
+    )
+
+
+def group_summary(group: GroupResult) -> str:
+    """'AK9 P: 1 of 2 sets accepted; ST 0002 R (5; N1 at 7: 8)' for a message's history."""
+    head = (
+        f"AK9 {group.status} for GS06 {group.control_number}: "
+        f"{group.accepted} of {group.received} sets accepted"
+    )
+    codes = f" (AK9 codes {', '.join(group.codes)})" if group.codes else ""
+    faults = [_transaction_fault(t) for t in group.transactions if t.status != AckStatus.ACCEPTED]
+    return "; ".join([head + codes, *faults])
+
+
+def _transaction_fault(transaction: TransactionResult) -> str:
+    codes = ", ".join(transaction.codes)
+    segments = ", ".join(
+        f"{s.segment_id} at {s.position}: {s.code or ','.join(e.code for e in s.elements)}"
+        for s in transaction.segments
+    )
+    detail = "; ".join(part for part in (codes, segments) if part)
+    return f"ST {transaction.control_number} {transaction.status}" + (
+        f" ({detail})" if detail else ""
+    )
+
+
+# ------------------------------------------------------------------ business documents
+
+
+def _documents(checked: CheckedInterchange) -> tuple[tuple[DocumentRead, ...], list[str]]:
+    """The accepted 855/856/810 sets, read into canonical documents."""
+    interchange = checked.interchange
+    assert interchange is not None
+    verdicts = {
+        (g.control_number, t.control_number): t.accepted
+        for g in checked.result.groups
+        if g.status.accepted
+        for t in g.transactions
+    }
+    found: list[DocumentRead] = []
+    notes: list[str] = []
+    for group in interchange.groups:
+        for transaction in group.transactions:
+            taken = verdicts.get((group.gs.get(6), transaction.control_number), False)
+            if transaction.set_id not in BUSINESS_SETS or not taken:
+                continue
+            try:
+                document = read_business_document(transaction, group.version)
+            except B2BError as exc:
+                notes.append(f"{transaction.set_id} ST {transaction.control_number}: {exc.reason}")
+                continue
+            po_numbers = _po_numbers(document)
+            summary = document_summary(document)
+            found.append(
+                DocumentRead(transaction.set_id, po_numbers, transaction.control_number, summary)
+            )
+            notes.append(
+                f"{transaction.set_id} ST {transaction.control_number} read for PO "
+                + ", ".join(po_numbers)
+            )
+    return tuple(found), notes
+
+
+def _po_numbers(document: BusinessDocument) -> tuple[str, ...]:
+    if isinstance(document, ShipNotice):
+        return tuple(document.po_numbers)
+    return (document.po_number,)
+
+
+def _json(value: object) -> object:
+    """A result tree as JSON-ready dicts (enums are strings already)."""
+    return dataclasses.asdict(value)  # type: ignore[call-overload]
+
+
+# ------------------------------------------------------------------ polling
+
+
+class Pollers:
+    """The `[inbound]` folders of every partner, each polled on its own schedule.
+
+    A file is recorded (store.inbound) before the poller removes it where it was; a file seen
+    again after a crash between the two is recognised by path, size and hash, and removed.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+        self._open: dict[str, Poller] = {}
+        self._due: dict[str, float] = {}
+
+    def poll_due(self, now: float) -> bool:
+        """Poll every partner whose interval has passed; True if a file was recorded."""
+        recorded = False
+        for partner in self._gateway.partners:
+            inbound = partner.inbound
+            if inbound is None or self._due.get(partner.id, 0.0) > now:
+                continue
+            self._due[partner.id] = now + inbound.poll_seconds
+            recorded |= self._poll(partner, inbound)
+        return recorded
+
+    def _poll(self, partner: PartnerProfile, inbound: InboundSettings) -> bool:
+        try:
+            report = self._poller(partner, inbound).poll(self._recorder(partner, inbound.kind))
+        except B2BError as exc:
+            self._drop(partner.id)
+            log.warning("polling %s's %s inbound folder failed: %s", partner.id, inbound.kind, exc)
+            return False
+        for error in report.errors:
+            log.warning("polling %s: %s", partner.id, error)
+        if report.taken or report.already_recorded:
+            log.info(
+                "polled %s: %d file(s) taken, %d already recorded",
+                partner.id,
+                len(report.taken),
+                len(report.already_recorded),
+            )
+        return bool(report.taken)
+
+    def _poller(self, partner: PartnerProfile, inbound: InboundSettings) -> Poller:
+        if partner.id not in self._open:
+            settings = self._gateway.settings
+            self._open[partner.id] = open_poller(
+                inbound,
+                certs_dir=settings.resolve(settings.certs_dir),
+                data_dir=settings.resolve(settings.data_dir),
+            )
+        return self._open[partner.id]
+
+    def _recorder(self, partner: PartnerProfile, origin: str) -> Record:
+        gateway = self._gateway
+
+        def record(file: InboundFile) -> bool:
+            arrival = Arrival(partner.id, origin, file.path, file.sha256, file.data, utcnow())
+            return record_inbound_file(engine=gateway.engine, blobs=gateway.blobs, arrival=arrival)
+
+        return record
+
+    def _drop(self, partner_id: str) -> None:
+        poller = self._open.pop(partner_id, None)
+        if poller is not None:
+            poller.close()
+
+    def close(self) -> None:
+        """Close every open connection."""
+        for partner_id in list(self._open):
+            self._drop(partner_id)
