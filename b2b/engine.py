@@ -42,7 +42,7 @@ from b2b.store import (
 from b2b.store.as2 import Inbound, StoredMdn, keep_inbound, offload_inbound
 from b2b.store.batch import BatchWriter
 from b2b.store.blobs import BlobStore
-from b2b.x12.validate import SetSchemas
+from b2b.x12 import SetSchemas
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from b2b.engine import Gateway
 from b2b.errors import B2BError
 from b2b.mapping import BusinessDocument, document_summary, read_business_document
 from b2b.partners import Inbound as InboundSettings
-from b2b.partners import PartnerProfile
+from b2b.partners import Envelope, PartnerProfile
 from b2b.store import Built, utcnow
 from b2b.store.inbound import (
     AckReceived,
@@ -98,7 +98,7 @@ def _interchange(
 ) -> InterchangeRead:
     sender, receiver = ":".join(checked.sender), ":".join(checked.receiver)
     partner = _partner(gateway, claim, checked)
-    result, notes = checked.result, []
+    result, notes = checked.result, [fault.reason for fault in checked.faults]
     duplicate = False
     if partner is None:
         notes.append(f"no partner profile sends as {sender}: not answered, not processed")
@@ -173,8 +173,10 @@ def _acks_to_send(
 ) -> tuple[OutboundAck, ...]:
     policy = partner.x12.acknowledgments
     acks: list[OutboundAck] = []
-    asked = policy.ta1 == "always" or (
-        policy.ta1 == "on-request" and checked.acknowledgment_requested
+    # An interchange of acknowledgments only is never acknowledged unless it is rejected:
+    # two gateways asking each other for TA1s would answer each other for ever.
+    asked = not _acknowledgments_only(checked) and (
+        policy.ta1 == "always" or (policy.ta1 == "on-request" and checked.acknowledgment_requested)
     )
     if policy.ta1 != "never" and (asked or not result.status.accepted):
         acks.append(_ta1(partner, result, now))
@@ -184,8 +186,18 @@ def _acks_to_send(
     return tuple(acks)
 
 
+def _acknowledgments_only(checked: CheckedInterchange) -> bool:
+    groups = checked.result.groups
+    return all(group.functional_id == ACKNOWLEDGMENT_GROUP for group in groups)
+
+
+def _ack_envelope(partner: PartnerProfile) -> Envelope:
+    """The partner's envelope with ISA14 = 0: an acknowledgment asks for none in turn."""
+    return partner.x12.envelope.model_copy(update={"acknowledgment_requested": False})
+
+
 def _ta1(partner: PartnerProfile, result: InterchangeResult, now: dt.datetime) -> OutboundAck:
-    envelope, version = partner.x12.envelope, partner.x12.version
+    envelope, version = _ack_envelope(partner), partner.x12.version
 
     def build(number: int) -> Built:
         interchange = ta1_interchange(
@@ -210,7 +222,7 @@ def _functional_acks(
 def _interchange_of(
     partner: PartnerProfile, set_id: str, transactions: list[Transaction], now: dt.datetime
 ) -> OutboundAck:
-    envelope = partner.x12.envelope
+    envelope = _ack_envelope(partner)
 
     def build(number: int) -> Built:
         interchange = write_interchange(

@@ -31,6 +31,7 @@ from b2b.x12.results import (
     SegmentError,
     TransactionResult,
 )
+from b2b.x12.validate import SetSchemas
 from b2b.x12.writer import write_interchange
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "ReadTransaction",
     "Segment",
     "SegmentError",
+    "SetSchemas",
     "SetValidator",
     "Transaction",
     "TransactionResult",

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from b2b.errors import X12EnvelopeError
-from b2b.x12.model import ReadGroup, ReadInterchange, ReadTransaction
+from b2b.x12.model import Delimiters, ReadGroup, ReadInterchange, ReadTransaction
 from b2b.x12.reader import Fault, ScannedInterchange, decode, scan_interchanges
 from b2b.x12.results import (
     AckStatus,
@@ -64,8 +64,13 @@ class SetValidator(Protocol):
         """True if sets `set_id` of `version` can be validated (else 718 code 1)."""
         ...
 
-    def validate(self, transaction: ReadTransaction, version: str) -> tuple[SegmentError, ...]:
-        """The segments in error in `transaction`; () when it is valid."""
+    def validate(
+        self, transaction: ReadTransaction, version: str, *, delimiters: Delimiters | None = None
+    ) -> tuple[SegmentError, ...]:
+        """The segments in error in `transaction`; () when it is valid.
+
+        `delimiters` are the interchange's, to split repeating elements (5010).
+        """
         ...
 
 
@@ -121,8 +126,9 @@ def _checked(
     scanned: ScannedInterchange, offset: _ByteOffset, validator: SetValidator | None
 ) -> CheckedInterchange:
     isa = scanned.isa
+    check = _SetCheck(validator, scanned.delimiters)
     groups = tuple(
-        _group_result(index, group, scanned.faults, validator)
+        _group_result(index, group, scanned.faults, check)
         for index, group in enumerate(scanned.groups)
     )
     status, note_code = _interchange_status(scanned.faults)
@@ -172,13 +178,12 @@ def _codes(faults: Sequence[Fault], level: str, group: int, transaction: int = -
 
 
 def _group_result(
-    index: int, group: ReadGroup, faults: Sequence[Fault], validator: SetValidator | None
+    index: int, group: ReadGroup, faults: Sequence[Fault], check: _SetCheck
 ) -> GroupResult:
     transactions = tuple(
-        _transaction_result(tx, group.version, _codes(faults, "transaction", index, position),
-                            validator)
+        check.result(tx, group.version, _codes(faults, "transaction", index, position))
         for position, tx in enumerate(group.transactions)
-    )  # fmt: skip
+    )
     codes = _codes(faults, "group", index)
     accepted = 0 if codes else sum(1 for tx in transactions if tx.accepted)
     declared = group.ge.get(1)
@@ -205,17 +210,24 @@ def _status_of(transactions: Sequence[TransactionResult]) -> AckStatus:
     return AckStatus.ACCEPTED
 
 
-def _transaction_result(
-    tx: ReadTransaction, version: str, codes: list[str], validator: SetValidator | None
-) -> TransactionResult:
-    segments: tuple[SegmentError, ...] = ()
-    if validator is not None and not codes:
-        if not validator.supports(tx.set_id, version):
-            codes = ["1"]
-        else:
-            segments = validator.validate(tx, version)
-            codes = ["5"] if segments else []
-    status = AckStatus.REJECTED if codes else AckStatus.ACCEPTED
-    return TransactionResult(
-        tx.set_id, tx.control_number, status, tuple(codes[:_MAX_CODES]), segments
-    )
+@dataclass(frozen=True, slots=True)
+class _SetCheck:
+    """The set validator, if any, with the delimiters of the interchange being checked."""
+
+    validator: SetValidator | None
+    delimiters: Delimiters | None
+
+    def result(self, tx: ReadTransaction, version: str, codes: list[str]) -> TransactionResult:
+        """AK5/IK5 for `tx`: its envelope `codes`, else what the validator finds."""
+        segments: tuple[SegmentError, ...] = ()
+        validator = self.validator
+        if validator is not None and not codes:
+            if not validator.supports(tx.set_id, version):
+                codes = ["1"]
+            else:
+                segments = validator.validate(tx, version, delimiters=self.delimiters)
+                codes = ["5"] if segments else []
+        status = AckStatus.REJECTED if codes else AckStatus.ACCEPTED
+        return TransactionResult(
+            tx.set_id, tx.control_number, status, tuple(codes[:_MAX_CODES]), segments
+        )

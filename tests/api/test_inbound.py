@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from b2b.x12.acks import ta1_interchange
 
 from b2b.partners.profile import Envelope
 from b2b.x12 import Segment, Transaction, read_interchanges, write_interchange
+from b2b.x12.acks import ta1_interchange
 from b2b.x12.results import AckStatus, InterchangeResult
 from tests.api.conftest import GatewayFactory, RunningGateway
+from tests.api.test_as2 import AS2_PO, AS2_SAMPLE
 from tests.api.test_coupa_cxml import SAMPLE, SAMPLE_PO, _with
 from tests.conftest import ROOT
+from tests.fixtures.ports import free_port
+from tests.fixtures.sshd import SshServer
 
 NOW = dt.datetime(2026, 11, 28, 12, 0)
 GLOBEX_ORDER = _with(
@@ -254,3 +257,103 @@ def test_a_broken_855_is_rejected_in_a_997_and_not_read(gateway: RunningGateway)
     assert segments["AK5"].elements[:2] == ("R", "4")
     assert segments["AK9"].get(1) == "R"
     assert gateway.messages(SAMPLE_PO)["documents"] == []
+
+
+def test_an_as2_partner_answers_our_850_with_a_999_that_settles_it(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    """Two gateways on loopback: our 850 goes by AS2, the partner checks it and its 999 comes
+    back by AS2, is read by ours and settles the 850. Nobody acknowledges the 999."""
+    our_port = free_port()
+    partner_profiles = tmp_path / "partner-partners"
+    partner_profiles.mkdir()
+    profile = (ROOT / "examples" / "as2-partner" / "partners" / "b2b-gateway.toml").read_text()
+    profile = profile.replace("http://127.0.0.1:8080", f"http://127.0.0.1:{our_port}")
+    (partner_profiles / "b2b-gateway.toml").write_text(profile)
+    partner = start_gateway(
+        database_url=f"sqlite:///{tmp_path / 'partner.sqlite3'}",
+        data_dir=tmp_path / "partner-var",
+        partners_dir=partner_profiles,
+        as2_id="B2B-DEMO-PARTNER",
+        as2_keys=("demo/demo-partner.pem",),
+    )
+    our_profiles = tmp_path / "our-partners"
+    our_profiles.mkdir()
+    ours_text = (ROOT / "partners" / "demo-as2.toml").read_text()
+    (our_profiles / "demo-as2.toml").write_text(
+        ours_text.replace("http://127.0.0.1:8081", partner.url)
+    )
+    ours = start_gateway(partners_dir=our_profiles, port=our_port)
+
+    assert ours.post_cxml(AS2_SAMPLE).status_code == 200
+    message = _acknowledged(ours, AS2_PO)
+    assert message["ack_state"] == "accepted"
+    details = [e["detail"] for e in message["events"] if e["state"] == "acknowledged"]
+    assert any(d.startswith("AK9 A for GS06 ") for d in details)
+    (answered,) = partner.client.get("/inbound").json()["files"]
+    assert answered["origin"] == "as2"
+    (interchange,) = answered["interchanges"]
+    assert (interchange["status"], interchange["note_code"]) == ("A", "000")
+    assert any(note.startswith("999 queued as message") for note in interchange["notes"])
+    # Our 850 asked for a TA1 (ISA14 = 1): the partner sent one, and its 999, each asking none.
+    files = _wait(ours, lambda: len(ours.client.get("/inbound").json()["files"]) == 2, "acks")
+    files = ours.client.get("/inbound").json()["files"]
+    notes = [n for f in files for i in f["interchanges"] for n in i["notes"]]
+    assert any(n.startswith("acknowledgment for interchange ") for n in notes)
+    assert any(n.startswith("acknowledgment for group ") for n in notes)
+    assert not any("queued" in n for n in notes)
+
+
+def test_files_on_the_partners_sftp_server_are_taken_read_and_archived(
+    start_gateway: GatewayFactory, tmp_path: Path, sshd: SshServer
+) -> None:
+    """Acme's outbox is a folder on its SFTP server (a real sshd): the 855 and 810 there are
+    taken once stable, moved to its archive, read, and answered in one 997 each."""
+    outbox, archive = sshd.upload_dir / "acme-out", sshd.upload_dir / "acme-out" / "done"
+    archive.mkdir(parents=True)
+    folder = _partners(tmp_path / "partners")
+    acme = (folder / "acme.toml").read_text()
+    start = acme.index("[inbound]")
+    end = acme.index("[retry]")
+    acme = (
+        acme[:start]
+        + f"""[inbound]
+kind = "sftp"
+host = "{sshd.host}"
+port = {sshd.port}
+username = "{sshd.username}"
+private_key = "{sshd.client_key}"
+host_key = "{sshd.host_key_line}"
+remote_dir = "{outbox}"
+pattern = "*.x12"
+poll_seconds = 0.1
+after = "move"
+archive_dir = "{archive}"
+
+"""
+        + acme[end:]
+    )
+    (folder / "acme.toml").write_text(acme)
+    for name in ("acme_855_004010.x12", "acme_810_004010.x12"):
+        (outbox / name).write_bytes((ROOT / "samples" / "x12" / name).read_bytes())
+    (outbox / "notes.txt").write_text("not ours")
+    gateway = start_gateway(partners_dir=folder)
+
+    def both() -> list[dict[str, Any]] | None:
+        found: list[dict[str, Any]] = gateway.messages(SAMPLE_PO)["documents"]
+        return found if len(found) == 2 else None
+
+    documents = _wait(gateway, both, "the 855 and the 810 on the timeline")
+    assert sorted(d["transaction_set"] for d in documents) == ["810", "855"]
+    assert sorted(p.name for p in outbox.iterdir()) == ["done", "notes.txt"]
+    assert sorted(p.name for p in archive.iterdir()) == [
+        "acme_810_004010.x12",
+        "acme_855_004010.x12",
+    ]
+    files = gateway.client.get("/inbound").json()["files"]
+    assert sorted(f["origin_ref"] for f in files) == [
+        f"{outbox}/acme_810_004010.x12",
+        f"{outbox}/acme_855_004010.x12",
+    ]
+    assert {f["origin"] for f in files} == {"sftp"}
+    _wait(gateway, lambda: len(_outbox_files(gateway, "acme_997_*.x12")) == 2, "two 997s")

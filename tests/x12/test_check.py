@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from b2b.errors import X12EnvelopeError
 from b2b.x12 import (
     AckStatus,
+    Delimiters,
     ReadTransaction,
     Segment,
     SegmentError,
@@ -51,7 +52,9 @@ class FakeValidator:
     def supports(self, set_id: str, version: str) -> bool:
         return set_id == "850"
 
-    def validate(self, transaction: ReadTransaction, version: str) -> tuple[SegmentError, ...]:
+    def validate(
+        self, transaction: ReadTransaction, version: str, *, delimiters: Delimiters | None = None
+    ) -> tuple[SegmentError, ...]:
         if transaction.segments[0].get(3) == "BAD":
             return (SegmentError("BEG", 2, "", "8"),)
         return ()
