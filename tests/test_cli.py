@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -9,7 +10,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from b2b.store import accept_documents, open_engine
+from sqlalchemy import update
+
+from b2b.store import accept_documents, open_engine, utcnow
+from b2b.store.blobs import BlobStore
+from b2b.store.inbound import (
+    Arrival,
+    InterchangeRead,
+    claim_inbound,
+    record_inbound_file,
+    record_read,
+)
+from b2b.store.schema import messages
 from tests.conftest import ROOT
 from tests.factories import acceptance
 
@@ -65,6 +77,54 @@ def test_messages_show_tells_where_a_po_is(tmp_path: Path) -> None:
     missing = b2b("messages", "show", "--po", "nope", B2B_DATABASE_URL=url)
     assert missing.returncode == 1
     assert "nothing found" in missing.stderr
+
+
+def test_messages_list_overdue_shows_only_late_acknowledgments(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b2b.sqlite3'}"
+    engine = open_engine(url)
+    accept_documents(engine=engine, items=[acceptance("4711"), acceptance("4712")])
+    with engine.begin() as conn:  # 4711 was sent a day ago and its 997 was due an hour ago
+        due = utcnow() - dt.timedelta(hours=1)
+        conn.execute(update(messages).where(messages.c.po_number == "4711").values(ack_due_at=due))
+    engine.dispose()
+    late = b2b("messages", "list", "--overdue", B2B_DATABASE_URL=url)
+    assert late.returncode == 0, late.stderr
+    assert "PO 4711" in late.stdout
+    assert "ack OVERDUE" in late.stdout
+    assert "4712" not in late.stdout
+    shown = b2b("messages", "show", "--po", "4711", B2B_DATABASE_URL=url)
+    assert "acknowledgment OVERDUE since" in shown.stdout
+
+
+def test_inbound_list_shows_each_interchange_verdict_and_what_was_done(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b2b.sqlite3'}"
+    engine = open_engine(url)
+    blobs = BlobStore(tmp_path / "blobs")
+    data = b"ISA*00*..."
+    arrival = Arrival("acme", "sftp", "/out/855.x12", "0" * 64, data, utcnow())
+    record_inbound_file(engine=engine, blobs=blobs, arrival=arrival)
+    claim = claim_inbound(
+        engine=engine, blobs=blobs, worker="w", now=utcnow(), lease=dt.timedelta(minutes=1)
+    )
+    assert claim is not None
+    read = InterchangeRead(
+        partner_id="acme",
+        sender="01:123456789",
+        receiver="ZZ:B2BGATEWAY",
+        control_number="000001855",
+        status="R",
+        note_code="025",
+        duplicate=True,
+        result={},
+        notes=("TA1 queued as message 3 (ISA13 000000007)",),
+    )
+    record_read(engine=engine, claim=claim, worker="w", read=lambda seen: [read], now=utcnow())
+    engine.dispose()
+    listed = b2b("inbound", "list", B2B_DATABASE_URL=url)
+    assert listed.returncode == 0, listed.stderr
+    assert "sftp /out/855.x12" in listed.stdout
+    assert "ISA13 000001855 from 01:123456789: TA1 R 025  DUPLICATE" in listed.stdout
+    assert "TA1 queued as message 3" in listed.stdout
 
 
 def test_certs_new_makes_a_usable_identity_and_never_overwrites(tmp_path: Path) -> None:
