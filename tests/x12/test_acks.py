@@ -18,6 +18,7 @@ from b2b.x12 import (
     InterchangeResult,
     Segment,
     SegmentError,
+    SetSchemas,
     Transaction,
     TransactionResult,
     check_interchanges,
@@ -257,3 +258,92 @@ def test_pyx12_check_is_live(pyx12_map_path: str) -> None:
     """The same check refuses a 997 whose AK5 has a code outside the 718 list."""
     data = written_ack(detailed_group("004010", P)).replace(b"AK5*R*5", b"AK5*R*Q")
     assert pyx12_errors(data, pyx12_map_path) != []
+
+
+# ---------------------------------------------------------------- our 850s, broken by hand
+
+GOLDEN = Path(__file__).resolve().parents[2] / "samples" / "x12"
+RULES = SetSchemas.load(Path(__file__).resolve().parents[2] / "maps" / "x12")
+
+
+def _answer(data: bytes) -> tuple[str, list[str]]:
+    """(TA1 status and note code, the segments of the 997/999 we would send back)."""
+    (checked,) = check_interchanges(data, validator=RULES)
+    result = checked.result
+    lines: list[str] = []
+    for group in result.groups:
+        transaction = functional_acknowledgment(group)
+        lines.append(f"ST*{transaction.set_id}")
+        lines += ["*".join([s.tag, *(e if isinstance(e, str) else ":".join(e) for e in s.elements)])
+                  for s in transaction.segments]  # fmt: skip
+    return f"{result.status} {result.note_code}", lines
+
+
+@pytest.mark.parametrize("name", ["order_request_new.acme.850.x12", "order_header.acme.850.x12"])
+def test_our_4010_850s_are_acknowledged_clean(name: str) -> None:
+    ta1, lines = _answer((GOLDEN / name).read_bytes())
+    assert ta1 == "A 000"
+    assert lines[0] == "ST*997"
+    assert lines[-1].startswith("AK9*A*1*1*1")
+    assert not [line for line in lines if line.startswith(("AK3", "AK4"))]
+
+
+def test_our_5010_850_is_acknowledged_clean_with_a_999() -> None:
+    ta1, lines = _answer((GOLDEN / "order_request_new.globex.850.x12").read_bytes())
+    assert ta1 == "A 000"
+    assert lines[:2] == ["ST*999", lines[1]]
+    assert lines[1].startswith("AK1*PO*")
+    assert lines[1].endswith("*005010")
+    assert "IK5*A" in lines
+    assert lines[-1].startswith("AK9*A*1*1*1")
+
+
+ACME_850 = (GOLDEN / "order_request_new.acme.850.x12").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # a bad code value: BEG01 is element 353, "ZZ" is not a purpose code
+        ([(b"BEG*00*SA*", b"BEG*ZZ*SA*")], ["AK3*BEG*2**8", "AK4*1*353*7*ZZ", "AK5*R*5"]),
+        # a missing mandatory segment (SE01 counted right)
+        (
+            [(b"BEG*00*SA*HMG-PO-100482*1*20240610~\n", b""), (b"SE*42*", b"SE*41*")],
+            ["AK3*BEG*2**3", "AK5*R*5"],
+        ),
+        # SE01 wrong
+        ([(b"SE*42*", b"SE*43*")], ["AK5*R*4"]),
+        # SE02 differs from ST02
+        ([(b"SE*42*0001", b"SE*42*0002")], ["AK5*R*3"]),
+        # GE02 differs from GS06
+        ([(b"GE*1*4711", b"GE*1*4712")], ["AK9*R*1*1*0*4"]),
+        # GE01 says two sets
+        ([(b"GE*1*4711", b"GE*2*4711")], ["AK9*R*2*1*0*5"]),
+    ],
+)
+def test_hand_broken_850s_get_the_right_codes(
+    changes: list[tuple[bytes, bytes]], expected: list[str]
+) -> None:
+    data = ACME_850
+    for old, new in changes:
+        assert old in data
+        data = data.replace(old, new, 1)
+    found_ta1, lines = _answer(data)
+    assert found_ta1 == "A 000"
+    for line in expected:
+        assert line in lines, lines
+    assert lines[-1].startswith("AK9*R")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "note_code"),
+    [
+        (b"IEA*1*000004711", b"IEA*1*000004712", "001"),  # IEA02 differs from ISA13
+        (b"IEA*1*", b"IEA*2*", "021"),  # wrong number of groups
+        (b"IEA*1*000004711~", b"", "023"),  # the IEA is missing
+    ],
+)
+def test_hand_broken_envelopes_get_a_ta1_rejection(old: bytes, new: bytes, note_code: str) -> None:
+    assert old in ACME_850
+    found_ta1, _ = _answer(ACME_850.replace(old, new, 1))
+    assert found_ta1 == f"R {note_code}"
