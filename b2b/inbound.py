@@ -20,23 +20,19 @@ from b2b.documents import ShipNotice
 from b2b.engine import Gateway
 from b2b.errors import B2BError
 from b2b.mapping import BusinessDocument, document_summary, read_business_document
-from b2b.partners import Inbound as InboundSettings
 from b2b.partners import Envelope, PartnerProfile
 from b2b.store import Built, utcnow
 from b2b.store.inbound import (
     AckReceived,
-    Arrival,
     DocumentRead,
     InboundClaim,
     InterchangeRead,
     OutboundAck,
     Seen,
     claim_inbound,
-    record_inbound_file,
     record_read,
     record_unreadable,
 )
-from b2b.transport.inbound import InboundFile, Poller, Record, open_poller
 from b2b.x12 import Transaction, write_interchange
 from b2b.x12.acks import functional_acknowledgment, read_acknowledgments, ta1_interchange
 from b2b.x12.check import CheckedInterchange, check_interchanges
@@ -97,13 +93,15 @@ def _interchange(
     now: dt.datetime,
 ) -> InterchangeRead:
     sender, receiver = ":".join(checked.sender), ":".join(checked.receiver)
-    partner = _partner(gateway, claim, checked)
+    partner = _partner(gateway, claim)
     result, notes = checked.result, [fault.reason for fault in checked.faults]
     duplicate = False
     if partner is None:
-        notes.append(f"no partner profile sends as {sender}: not answered, not processed")
+        notes.append(f"no partner profile for {claim.origin} {claim.origin_ref}: not answered")
     else:
-        result, duplicate = _verdict(partner, checked, seen, now)
+        result, duplicate = _verdict(gateway, partner, checked, seen, now)
+        if result.note_code == "006":
+            notes.append(f"ISA05/ISA06 {sender} is not {partner.id}'s interchange ID")
     read = InterchangeRead(
         partner_id=partner.id if partner else None,
         sender=sender,
@@ -129,26 +127,28 @@ def _interchange(
     )
 
 
-def _partner(
-    gateway: Gateway, claim: InboundClaim, checked: CheckedInterchange
-) -> PartnerProfile | None:
-    """The profile whose ID the ISA carries; else the one the file came through."""
-    found = gateway.partners.by_interchange_sender(*checked.sender)
-    if found is None and claim.partner_id:
-        try:
-            return gateway.partners.get(claim.partner_id)
-        except KeyError:
-            return None
-    return found
+def _partner(gateway: Gateway, claim: InboundClaim) -> PartnerProfile | None:
+    """The partner whose channel the file came through (its AS2 signature, its folder)."""
+    try:
+        return gateway.partners.get(claim.partner_id) if claim.partner_id else None
+    except KeyError:  # the profile was removed since the file arrived
+        return None
 
 
 def _verdict(
-    partner: PartnerProfile, checked: CheckedInterchange, seen: Seen, now: dt.datetime
+    gateway: Gateway,
+    partner: PartnerProfile,
+    checked: CheckedInterchange,
+    seen: Seen,
+    now: dt.datetime,
 ) -> tuple[InterchangeResult, bool]:
-    """The envelope's result, rejected when addressed to someone else or seen before."""
+    """The envelope's result; rejected when ISA05/ISA06 is not the partner's own ID, when it is
+    addressed to someone other than us, or when its ISA13 was seen before."""
     result = checked.result
     if not result.status.accepted:
         return result, False
+    if gateway.partners.by_interchange_sender(*checked.sender) is not partner:
+        return _rejected(result, "006"), False  # invalid interchange sender ID for this channel
     envelope = partner.x12.envelope
     if checked.receiver != (envelope.sender_qualifier, envelope.sender_id):
         return _rejected(result, "009"), False  # unknown interchange receiver ID
@@ -379,77 +379,3 @@ def _po_numbers(document: BusinessDocument) -> tuple[str, ...]:
 def _json(value: object) -> object:
     """A result tree as JSON-ready dicts (enums are strings already)."""
     return dataclasses.asdict(value)  # type: ignore[call-overload]
-
-
-# ------------------------------------------------------------------ polling
-
-
-class Pollers:
-    """The `[inbound]` folders of every partner, each polled on its own schedule.
-
-    A file is recorded (store.inbound) before the poller removes it where it was; a file seen
-    again after a crash between the two is recognised by path, size and hash, and removed.
-    """
-
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
-        self._open: dict[str, Poller] = {}
-        self._due: dict[str, float] = {}
-
-    def poll_due(self, now: float) -> bool:
-        """Poll every partner whose interval has passed; True if a file was recorded."""
-        recorded = False
-        for partner in self._gateway.partners:
-            inbound = partner.inbound
-            if inbound is None or self._due.get(partner.id, 0.0) > now:
-                continue
-            self._due[partner.id] = now + inbound.poll_seconds
-            recorded |= self._poll(partner, inbound)
-        return recorded
-
-    def _poll(self, partner: PartnerProfile, inbound: InboundSettings) -> bool:
-        try:
-            report = self._poller(partner, inbound).poll(self._recorder(partner, inbound.kind))
-        except B2BError as exc:
-            self._drop(partner.id)
-            log.warning("polling %s's %s inbound folder failed: %s", partner.id, inbound.kind, exc)
-            return False
-        for error in report.errors:
-            log.warning("polling %s: %s", partner.id, error)
-        if report.taken or report.already_recorded:
-            log.info(
-                "polled %s: %d file(s) taken, %d already recorded",
-                partner.id,
-                len(report.taken),
-                len(report.already_recorded),
-            )
-        return bool(report.taken)
-
-    def _poller(self, partner: PartnerProfile, inbound: InboundSettings) -> Poller:
-        if partner.id not in self._open:
-            settings = self._gateway.settings
-            self._open[partner.id] = open_poller(
-                inbound,
-                certs_dir=settings.resolve(settings.certs_dir),
-                data_dir=settings.resolve(settings.data_dir),
-            )
-        return self._open[partner.id]
-
-    def _recorder(self, partner: PartnerProfile, origin: str) -> Record:
-        gateway = self._gateway
-
-        def record(file: InboundFile) -> bool:
-            arrival = Arrival(partner.id, origin, file.path, file.sha256, file.data, utcnow())
-            return record_inbound_file(engine=gateway.engine, blobs=gateway.blobs, arrival=arrival)
-
-        return record
-
-    def _drop(self, partner_id: str) -> None:
-        poller = self._open.pop(partner_id, None)
-        if poller is not None:
-            poller.close()
-
-    def close(self) -> None:
-        """Close every open connection."""
-        for partner_id in list(self._open):
-            self._drop(partner_id)

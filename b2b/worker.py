@@ -15,8 +15,9 @@ import time
 from b2b import as2inbound
 from b2b.engine import Gateway
 from b2b.errors import StoreUnavailable
-from b2b.inbound import Pollers, process_next_inbound
+from b2b.inbound import process_next_inbound
 from b2b.outbound import TransportCache, process_next
+from b2b.polling import Pollers
 from b2b.store import LeaseLost
 
 log = logging.getLogger(__name__)

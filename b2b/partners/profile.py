@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -104,10 +104,9 @@ class X12Settings(_Strict):
         return value
 
 
-class SftpTransport(_Strict):
-    """Deliver by SFTP: key authentication, pinned host key, upload then rename."""
+class SftpServer(_Strict):
+    """A partner's SFTP server: key authentication, its host key pinned (never learned)."""
 
-    kind: Literal["sftp"]
     host: str
     port: Annotated[int, Field(ge=1, le=65535)] = 22
     username: str
@@ -116,8 +115,14 @@ class SftpTransport(_Strict):
     private_key_passphrase_file: str | None = None
     host_key: str  # one known_hosts style line: "ssh-ed25519 AAAA..."
     remote_dir: str = "."
-    temporary_suffix: str = ".part"
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
+class SftpTransport(SftpServer):
+    """Deliver by SFTP: upload under a temporary name, then rename."""
+
+    kind: Literal["sftp"]
+    temporary_suffix: str = ".part"
 
 
 class DirectoryTransport(_Strict):
@@ -157,48 +162,36 @@ Transport = Annotated[
 ]
 
 
-class SftpInbound(_Strict):
-    """Poll a folder on the partner's SFTP server for the documents it sends us."""
+class _Polled(_Strict):
+    """How a folder of the partner's files is polled, and what becomes of a file once taken."""
 
-    kind: Literal["sftp"]
-    host: str
-    port: Annotated[int, Field(ge=1, le=65535)] = 22
-    username: str
-    private_key: str  # path relative to the certs folder, or absolute
-    private_key_passphrase_file: str | None = None
-    host_key: str  # one known_hosts style line: "ssh-ed25519 AAAA..."
-    remote_dir: str = "."
     #: fnmatch pattern of the file names taken; others (and the `.part` files being written) stay
     pattern: str = "*"
     poll_seconds: Annotated[float, Field(gt=0)] = 60.0
-    #: after a file is recorded: delete it, or move it into `archive_dir` on the server
+    #: after a file is recorded: delete it, or move it into `archive_dir` (relative to the
+    #: polled folder unless absolute; it must exist, `create` makes it for a local folder)
     after: Literal["delete", "move"] = "delete"
     archive_dir: str | None = None
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     @model_validator(mode="after")
-    def _archive_for_move(self) -> SftpInbound:
+    def _archive_for_move(self) -> Self:
         if (self.after == "move") != (self.archive_dir is not None):
             raise ValueError("archive_dir is needed with after = 'move', and only then")
         return self
 
 
-class DirectoryInbound(_Strict):
+class SftpInbound(SftpServer, _Polled):
+    """Poll a folder (`remote_dir`) on the partner's SFTP server for what it sends us."""
+
+    kind: Literal["sftp"]
+
+
+class DirectoryInbound(_Polled):
     """Poll a local folder (the example partner; a mounted share) for the partner's documents."""
 
     kind: Literal["directory"]
     path: str  # relative to the data folder, or absolute
-    pattern: str = "*"
-    poll_seconds: Annotated[float, Field(gt=0)] = 60.0
-    after: Literal["delete", "move"] = "delete"
-    archive_dir: str | None = None
     create: bool = False
-
-    @model_validator(mode="after")
-    def _archive_for_move(self) -> DirectoryInbound:
-        if (self.after == "move") != (self.archive_dir is not None):
-            raise ValueError("archive_dir is needed with after = 'move', and only then")
-        return self
 
 
 Inbound = Annotated[SftpInbound | DirectoryInbound, Field(discriminator="kind")]

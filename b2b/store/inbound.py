@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore, Data
@@ -356,10 +356,3 @@ def _keep_document(
                 "summary": summary,
             },
         )
-
-
-def count_due(*, engine: Engine) -> int:
-    """How many received files wait to be read (for health and tests)."""
-    f = inbound_files.c
-    with transaction(engine) as conn:
-        return len(conn.execute(select(f.id).where(and_(f.state == "received"))).all())

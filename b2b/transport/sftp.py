@@ -44,7 +44,7 @@ from b2b.errors import (
     PermanentTransportError,
     TransportError,
 )
-from b2b.partners import SftpInbound, SftpTransport
+from b2b.partners import SftpServer, SftpTransport
 from b2b.transport.base import OutboundFile, Receipt, delivery_detail, now, temporary_name
 
 # First match wins; a subclass must come before its base. tests/transport/test_sftp_errors.py
@@ -66,9 +66,6 @@ TRANSLATIONS: tuple[tuple[type[BaseException], type[TransportError]], ...] = (
 
 
 _HANDLED = tuple(source for source, _ in TRANSLATIONS)
-
-#: The profile sections that name an SFTP server: the outbound `[transport]`, the `[inbound]`.
-SftpSettings = SftpTransport | SftpInbound
 
 
 @contextlib.contextmanager
@@ -127,7 +124,7 @@ def load_private_key(
 
 
 def resolve_passphrase(
-    settings: SftpSettings, *, certs_dir: Path, passphrase: str | None, section: str
+    settings: SftpServer, *, certs_dir: Path, passphrase: str | None, section: str
 ) -> str | None:
     """`passphrase` if given, else the contents of the profile's `private_key_passphrase_file`.
 
@@ -211,7 +208,7 @@ class SftpSession:
 
     def __init__(
         self,
-        settings: SftpSettings,
+        settings: SftpServer,
         *,
         certs_dir: Path,
         passphrase: str | None = None,
@@ -310,11 +307,11 @@ class SftpSender:
         return final, ""
 
 
-def _where(settings: SftpSettings) -> str:
+def _where(settings: SftpServer) -> str:
     return f"sftp://{settings.username}@{settings.host}:{settings.port}"
 
 
-def _connect(settings: SftpSettings, key: paramiko.PKey, host_key: paramiko.PKey) -> SftpConnection:
+def _connect(settings: SftpServer, key: paramiko.PKey, host_key: paramiko.PKey) -> SftpConnection:
     timeout = settings.timeout_seconds
     sock = socket.create_connection((settings.host, settings.port), timeout=timeout)
     try:
@@ -337,7 +334,7 @@ def _connect(settings: SftpSettings, key: paramiko.PKey, host_key: paramiko.PKey
 
 def _handshake(
     transport: paramiko.Transport,
-    settings: SftpSettings,
+    settings: SftpServer,
     key: paramiko.PKey,
     host_key: paramiko.PKey,
 ) -> None:
@@ -363,7 +360,7 @@ def _host_key_algorithms(host_key: paramiko.PKey) -> list[str]:
     return [host_key.get_name()]
 
 
-def _remote_folder(sftp: paramiko.SFTPClient, settings: SftpSettings) -> str:
+def _remote_folder(sftp: paramiko.SFTPClient, settings: SftpServer) -> str:
     """The absolute path of `remote_dir`; PermanentTransportError if it is not a folder."""
     where, remote_dir = _where(settings), settings.remote_dir
     try:

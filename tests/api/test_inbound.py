@@ -357,3 +357,18 @@ archive_dir = "{archive}"
     ]
     assert {f["origin"] for f in files} == {"sftp"}
     _wait(gateway, lambda: len(_outbox_files(gateway, "acme_997_*.x12")) == 2, "two 997s")
+
+
+def test_an_interchange_naming_another_sender_than_its_channel_is_rejected(
+    gateway: RunningGateway,
+) -> None:
+    """Globex's 855 turns up in Acme's folder: not read, answered to Acme with TA1 006."""
+    data = (ROOT / "samples" / "x12" / "globex_855_005010.x12").read_bytes()
+    _drop(gateway, "acme", "855.x12", data)
+    (ta1_file,) = _wait(gateway, lambda: _outbox_files(gateway, "acme_TA1_*.x12"), "a TA1")
+    (ta1,) = read_interchanges(ta1_file.read_bytes())
+    assert ta1.ta1[0].elements[3:5] == ("R", "006")
+    (file,) = gateway.client.get("/inbound").json()["files"]
+    (interchange,) = file["interchanges"]
+    assert "ISA05/ISA06 ZZ:GLOBEXEDI is not acme's interchange ID" in interchange["notes"]
+    assert gateway.messages(SAMPLE_PO)["documents"] == []
