@@ -304,8 +304,9 @@ ACME_850 = (GOLDEN / "order_request_new.acme.850.x12").read_bytes()
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        # a bad code value: BEG01 is element 353, "ZZ" is not a purpose code
-        ([(b"BEG*00*SA*", b"BEG*ZZ*SA*")], ["AK3*BEG*2**8", "AK4*1*353*7*ZZ", "AK5*R*5"]),
+        # a bad code value: BEG01 is element 353, "99" is not a 004010 purpose code ("ZZ" is:
+        # Mutually Defined, per EdiEngine's 004010 DataElements.cs)
+        ([(b"BEG*00*SA*", b"BEG*99*SA*")], ["AK3*BEG*2**8", "AK4*1*353*7*99", "AK5*R*5"]),
         # a missing mandatory segment (SE01 counted right)
         (
             [(b"BEG*00*SA*HMG-PO-100482*1*20240610~\n", b""), (b"SE*42*", b"SE*41*")],

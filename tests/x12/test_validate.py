@@ -109,12 +109,25 @@ def test_beg_removed_is_a_missing_mandatory_segment(
     assert schemas.validate(broken, version) == (SegmentError("BEG", 2, "", "3"),)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_unknown_purpose_code_in_beg01(schemas: SetSchemas, maps: MapLibrary, version: str) -> None:
-    tx = replaced(mapped_850(maps, version), "BEG", "ZZ", "SA", "PO-1001", "3", "20261127")
-    assert schemas.validate(tx, version) == (
-        SegmentError("BEG", 2, "", "8", (ElementError(1, None, "353", "7", "ZZ"),)),
+def test_unknown_purpose_code_in_beg01(schemas: SetSchemas, maps: MapLibrary) -> None:
+    tx = replaced(mapped_850(maps, "004010"), "BEG", "99", "SA", "PO-1001", "3", "20261127")
+    assert schemas.validate(tx, "004010") == (
+        SegmentError("BEG", 2, "", "8", (ElementError(1, None, "353", "7", "99"),)),
     )
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_mutually_defined_purpose_code_is_valid(
+    schemas: SetSchemas, maps: MapLibrary, version: str
+) -> None:
+    tx = replaced(mapped_850(maps, version), "BEG", "ZZ", "SA", "PO-1001", "3", "20261127")
+    assert schemas.validate(tx, version) == ()
+
+
+def test_purpose_code_list_is_open_in_5010(schemas: SetSchemas, maps: MapLibrary) -> None:
+    """No source here holds the 005010 list of 353: a code outside the 004010 list passes."""
+    tx = replaced(mapped_850(maps, "005010"), "BEG", "99", "SA", "PO-1001", "3", "20261127")
+    assert schemas.validate(tx, "005010") == ()
 
 
 @pytest.mark.parametrize(
