@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from b2b.api.views import document_json, message_json, rejection_json
+from b2b.api.views import document_json, message_json, rejection_json, timeline
 from b2b.config import Settings, load_settings
 from b2b.errors import ConfigurationError
 
@@ -195,8 +195,9 @@ def messages_list(
     ):
         icn = "-" if m.interchange_control_number is None else f"{m.interchange_control_number:09d}"
         ack = "OVERDUE" if m.overdue(now) else (m.ack_state or "-")
+        kind = m.transaction_set if m.destination == "partner" else f"{m.transaction_set}>Coupa"
         typer.echo(
-            f"{m.id:>6}  {m.updated_at:%Y-%m-%d %H:%M:%S}  {m.state:<8}  {m.transaction_set:<3}  "
+            f"{m.id:>6}  {m.updated_at:%Y-%m-%d %H:%M:%S}  {m.state:<8}  {kind:<9}  "
             f"{m.partner_id:<12}  PO {m.po_number or '-':<12}  ISA13 {icn}  ack {ack:<20}  "
             f"{m.last_error or ''}"
         )
@@ -252,6 +253,11 @@ def messages_show(
         typer.echo(f"  {json.dumps(d['summary'])}")
     for r in data["rejections"]:
         typer.echo(f"rejected {r['received_at']}  {r['error']}: {r['reason']}")
+    if po is not None:
+        typer.echo(f"timeline of PO {po}:")
+        for step in timeline(views, documents, refused):
+            detail = step["detail"] if isinstance(step["detail"], str) else ""
+            typer.echo(f"  {step['at']}  {step['step']:<28} {detail}")
 
 
 @inbound_app.command("list")

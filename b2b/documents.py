@@ -501,3 +501,76 @@ class Invoice:
     def party(self, role: str) -> DocumentParty | None:
         """The first party with `role` (an EntityRole or any N101 code), or None."""
         return _party(self.parties, role)
+
+
+# Changes to an order the partner already has: what b2b.mapping.order_change finds between the
+# version the partner was sent and the current one, and what an 860 carries. Kinds of change are
+# words here, as OrderType is; the map's code tables turn them into X12 codes (353, 670), so a
+# partner that knows fewer codes is a map change.
+
+
+class ChangePurpose(enum.StrEnum):
+    """Why an 860 is sent: its BCH01 purpose (353) is the map's [codes.purpose] entry."""
+
+    CHANGE = "change"  # 04
+    CANCELLATION = "cancellation"  # 01
+
+
+class LineChangeType(enum.StrEnum):
+    """What happened to one order line: its POC02 (670) is the map's [codes.change] entry.
+
+    A line with several changes gets one combined code, as X12 670 provides them (PQ, PR, RQ,
+    MU); a change outside quantity, price and date (unit, description, product IDs, comments)
+    makes it CA, changes to line items, which tells the receiver to read the whole line again.
+    """
+
+    ADDED = "added"  # AI add additional item(s)
+    DELETED = "deleted"  # DI delete item(s)
+    QUANTITY_INCREASE = "quantity-increase"  # QI
+    QUANTITY_DECREASE = "quantity-decrease"  # QD
+    PRICE = "price"  # PC price change
+    DATE = "date"  # CT change of dates
+    PRICE_QUANTITY = "price-quantity"  # PQ unit price/quantity change
+    PRICE_DATE = "price-date"  # PR unit price/reschedule change
+    DATE_QUANTITY = "date-quantity"  # RQ reschedule/quantity change
+    PRICE_QUANTITY_DATE = "price-quantity-date"  # MU (multiple) unit price quantity reschedule
+    LINE_ITEM = "line-item"  # CA changes to line items
+    REPLACE_ALL = "replace-all"  # RZ replace all values
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """One POC loop of an 860: a line added, deleted, changed, or restated in full.
+
+    `ordered` is the line as now ordered (None for a deleted line); `previous` the line as the
+    partner was sent it (None for an added line, or when the earlier version is unknown).
+    `changes` are the single differences `change` stands for, in the order quantity, price, date,
+    line item; empty when there is no earlier line to compare with.
+
+    >>> line = change.lines[0]
+    >>> line.line_number, line.change.value, [c.value for c in line.changes]
+    ('2', 'price-quantity', ['quantity-increase', 'price'])
+    """
+
+    line_number: str  # POC01
+    change: LineChangeType  # POC02
+    ordered: OrderLine | None
+    previous: OrderLine | None = None
+    changes: tuple[LineChangeType, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """A change to (or the cancellation of) an order the partner already has: an 860's content.
+
+    `order` is the current order, whose header the 860 restates; `lines` are the POC loops;
+    `request_date` is the date the change is requested (BCH11), given by the caller.
+
+    >>> change.purpose, change.order.version, [line.line_number for line in change.lines]
+    (<ChangePurpose.CHANGE: 'change'>, 4, ['2', '6'])
+    """
+
+    order: PurchaseOrder
+    purpose: ChangePurpose
+    lines: tuple[LineChange, ...] = ()
+    request_date: dt.date | None = None

@@ -26,8 +26,14 @@ from b2b.as2flow import HttpAnswer
 from b2b.config import DEMO_AS2_KEY, Settings
 from b2b.coupa import new_payload_id, parse_order_headers, parse_order_request, render_cxml_response
 from b2b.coupa.receipt import render_order_receipt
-from b2b.documents import ReceivedOrder, SourceFormat
-from b2b.errors import AuthenticationFailed, B2BError, StoreUnavailable
+from b2b.documents import OrderType, ReceivedOrder, SourceFormat
+from b2b.errors import (
+    AuthenticationFailed,
+    B2BError,
+    ConfigurationError,
+    InvalidDocument,
+    StoreUnavailable,
+)
 from b2b.mapping import MapLibrary
 from b2b.partners import PartnerProfile, PartnerRegistry, load_partners
 from b2b.partners.security import As2Directory
@@ -48,6 +54,7 @@ log = logging.getLogger(__name__)
 
 CXML = "text/xml; charset=utf-8"
 PURCHASE_ORDER_SET = "850"
+CHANGE_ORDER_SET = "860"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,7 @@ class Gateway:
     as2_writer: BatchWriter[Inbound, tuple[int, StoredMdn | None]]
     blobs: BlobStore
     schemas: SetSchemas
+    coupa_secrets: dict[str, str]  # partner id → the shared secret of its cXML to Coupa
     wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
@@ -86,6 +94,7 @@ def open_gateway(settings: Settings) -> Gateway:
     partners = load_partners(settings.resolve(settings.partners_dir))
     maps = MapLibrary.load(settings.resolve(settings.maps_dir))
     schemas = SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
+    coupa_secrets = _coupa_secrets(settings, partners)
     as2 = As2Directory.load(settings, partners)
     for warning in as2.expiring(now=utcnow()):
         log.warning("%s", warning)
@@ -102,7 +111,26 @@ def open_gateway(settings: Settings) -> Gateway:
     as2_writer = BatchWriter(engine, keep_inbound, name="b2b-as2-inbound")
     as2_writer.start()
     blobs = BlobStore(settings.resolve(settings.data_dir) / "blobs")
-    return Gateway(settings, engine, partners, maps, writer, as2, as2_writer, blobs, schemas)
+    return Gateway(
+        settings, engine, partners, maps, writer, as2, as2_writer, blobs, schemas, coupa_secrets
+    )
+
+
+def _coupa_secrets(settings: Settings, partners: PartnerRegistry) -> dict[str, str]:
+    """Each partner's shared secret for its cXML to Coupa, read once; a missing file is named."""
+    secrets: dict[str, str] = {}
+    for partner in partners:
+        documents = partner.coupa.documents
+        if documents is None:
+            continue
+        path = settings.resolve(settings.certs_dir) / documents.shared_secret_file
+        try:
+            secrets[partner.id] = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{partner.id}: coupa.documents.shared_secret_file: {path}: {exc.strerror}"
+            ) from exc
+    return secrets
 
 
 # ---------------------------------------------------------------- request path
@@ -143,19 +171,38 @@ async def _accept(
 ) -> Answer:
     futures = [
         gateway.writer.submit(
-            Acceptance(received, partner.id, PURCHASE_ORDER_SET, body, ok.status, ok.body, now)
+            Acceptance(
+                received,
+                partner.id,
+                transaction_set(received, partner),
+                body,
+                ok.status,
+                ok.body,
+                now,
+            )
         )
         for received, partner in routed
     ]
+    source = routed[0][0].source_format
     try:
         results = [await asyncio.wrap_future(f) for f in futures]
     except StoreUnavailable as exc:
         log.error("not accepted, the sender will retry: %s", exc)
-        return _error_answer(gateway, routed[0][0].source_format, exc, now)
-    if not all(r.duplicate for r in results):
+        return _error_answer(gateway, source, exc, now)
+    refused = [r.refused for r in results if r.refused]
+    if len(refused) < len(results) and not all(r.duplicate for r in results if not r.refused):
         gateway.wake.set()
+    if refused:  # the others, if any, are kept: sent again, they are answered as duplicates
+        return await reject(gateway, source, body, InvalidDocument("; ".join(refused)), now=now)
     first = results[0]
     return Answer(first.response_status, first.response_body, ok.media_type)
+
+
+def transaction_set(received: ReceivedOrder, partner: PartnerProfile) -> str:
+    """The X12 an order becomes: an 850, or for a change or cancellation the partner's choice."""
+    if received.order.order_type is OrderType.NEW or partner.x12.changes == "850":
+        return PURCHASE_ORDER_SET
+    return CHANGE_ORDER_SET
 
 
 async def reject(

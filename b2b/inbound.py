@@ -27,12 +27,13 @@ from b2b.store.inbound import (
     DocumentRead,
     InboundClaim,
     InterchangeRead,
+    Lookups,
     OutboundAck,
-    Seen,
     claim_inbound,
     record_read,
     record_unreadable,
 )
+from b2b.tocoupa import coupa_deliveries
 from b2b.x12 import Transaction, write_interchange
 from b2b.x12.acks import functional_acknowledgment, read_acknowledgments, ta1_interchange
 from b2b.x12.check import CheckedInterchange, check_interchanges
@@ -60,8 +61,8 @@ def process_next_inbound(gateway: Gateway, *, worker: str) -> bool:
         log.warning("inbound file %s from %s: %s", claim.origin_ref, claim.origin, reason)
         return True
 
-    def read(seen: Seen) -> list[InterchangeRead]:
-        return [_interchange(gateway, claim, one, seen, now) for one in checked]
+    def read(lookups: Lookups) -> list[InterchangeRead]:
+        return [_interchange(gateway, claim, one, lookups, now) for one in checked]
 
     results = record_read(engine=gateway.engine, claim=claim, worker=worker, read=read, now=now)
     for item in results:
@@ -89,7 +90,7 @@ def _interchange(
     gateway: Gateway,
     claim: InboundClaim,
     checked: CheckedInterchange,
-    seen: Seen,
+    lookups: Lookups,
     now: dt.datetime,
 ) -> InterchangeRead:
     sender, receiver = ":".join(checked.sender), ":".join(checked.receiver)
@@ -99,7 +100,7 @@ def _interchange(
     if partner is None:
         notes.append(f"no partner profile for {claim.origin} {claim.origin_ref}: not answered")
     else:
-        result, duplicate = _verdict(gateway, partner, checked, seen, now)
+        result, duplicate = _verdict(gateway, partner, checked, lookups, now)
         if result.note_code == "006":
             notes.append(f"ISA05/ISA06 {sender} is not {partner.id}'s interchange ID")
     read = InterchangeRead(
@@ -117,13 +118,15 @@ def _interchange(
         return read
     taken = result.status.accepted and checked.interchange is not None
     received, ack_notes = _acks_received(partner, checked) if taken else ((), [])
-    documents, document_notes = _documents(checked) if taken else ((), [])
+    kept, documents, document_notes = _documents(checked) if taken else ((), [], [])
+    to_coupa, coupa_notes = coupa_deliveries(gateway, partner, lookups, documents, now)
     return dataclasses.replace(
         read,
-        notes=(*read.notes, *ack_notes, *document_notes),
+        notes=(*read.notes, *ack_notes, *document_notes, *coupa_notes),
         acks_to_send=_acks_to_send(partner, checked, result, now),
         acks_received=received,
-        documents=documents,
+        documents=kept,
+        to_coupa=to_coupa,
     )
 
 
@@ -139,7 +142,7 @@ def _verdict(
     gateway: Gateway,
     partner: PartnerProfile,
     checked: CheckedInterchange,
-    seen: Seen,
+    lookups: Lookups,
     now: dt.datetime,
 ) -> tuple[InterchangeResult, bool]:
     """The envelope's result; rejected when ISA05/ISA06 is not the partner's own ID, when it is
@@ -153,7 +156,7 @@ def _verdict(
     if checked.receiver != (envelope.sender_qualifier, envelope.sender_id):
         return _rejected(result, "009"), False  # unknown interchange receiver ID
     window = dt.timedelta(days=partner.x12.acknowledgments.duplicate_window_days)
-    if window and seen(":".join(checked.sender), result.control_number, now - window):
+    if window and lookups.seen(":".join(checked.sender), result.control_number, now - window):
         return _rejected(result, "025"), True  # duplicate interchange control number
     return result, False
 
@@ -336,8 +339,11 @@ def _transaction_fault(transaction: TransactionResult) -> str:
 # ------------------------------------------------------------------ business documents
 
 
-def _documents(checked: CheckedInterchange) -> tuple[tuple[DocumentRead, ...], list[str]]:
-    """The accepted 855/856/810 sets, read into canonical documents."""
+Read = tuple[tuple[DocumentRead, ...], list[tuple[str, BusinessDocument]], list[str]]
+
+
+def _documents(checked: CheckedInterchange) -> Read:
+    """The accepted 855/856/810 sets, read: as kept, as documents, and notes."""
     interchange = checked.interchange
     assert interchange is not None
     verdicts = {
@@ -347,6 +353,7 @@ def _documents(checked: CheckedInterchange) -> tuple[tuple[DocumentRead, ...], l
         for t in g.transactions
     }
     found: list[DocumentRead] = []
+    documents: list[tuple[str, BusinessDocument]] = []
     notes: list[str] = []
     for group in interchange.groups:
         for transaction in group.transactions:
@@ -358,6 +365,7 @@ def _documents(checked: CheckedInterchange) -> tuple[tuple[DocumentRead, ...], l
             except B2BError as exc:
                 notes.append(f"{transaction.set_id} ST {transaction.control_number}: {exc.reason}")
                 continue
+            documents.append((transaction.set_id, document))
             po_numbers = _po_numbers(document)
             summary = document_summary(document)
             found.append(
@@ -367,7 +375,7 @@ def _documents(checked: CheckedInterchange) -> tuple[tuple[DocumentRead, ...], l
                 f"{transaction.set_id} ST {transaction.control_number} read for PO "
                 + ", ".join(po_numbers)
             )
-    return tuple(found), notes
+    return tuple(found), documents, notes
 
 
 def _po_numbers(document: BusinessDocument) -> tuple[str, ...]:

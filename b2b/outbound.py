@@ -18,16 +18,17 @@ import httpx
 from b2b import as2flow
 from b2b.config import Settings
 from b2b.coupa import parse_order_headers, parse_order_request
-from b2b.documents import ReceivedOrder, SourceFormat
-from b2b.engine import PURCHASE_ORDER_SET, Gateway
-from b2b.errors import B2BError, MappingError
-from b2b.mapping import map_purchase_order
+from b2b.documents import OrderType, PurchaseOrder, ReceivedOrder, SourceFormat
+from b2b.engine import Gateway
+from b2b.errors import B2BError, MappingError, PermanentTransportError
+from b2b.mapping import map_order_change, map_purchase_order
 from b2b.partners import As2Transport, PartnerProfile
 from b2b.store import (
     Built,
     Claim,
     MessageState,
     claim_next,
+    previous_document,
     record_failure,
     record_mapped,
     record_sent,
@@ -35,6 +36,7 @@ from b2b.store import (
 )
 from b2b.transport import OutboundFile, Transport, open_transport
 from b2b.transport.as2 import As2Poster
+from b2b.transport.coupa import post_cxml
 from b2b.x12 import write_interchange
 
 log = logging.getLogger(__name__)
@@ -62,9 +64,7 @@ def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -
     except B2BError as exc:
         _fail(gateway, claim, worker, f"mapping failed: {exc.reason}")
         return True
-    _send(
-        gateway, transports.get(partner), claim=claim, partner=partner, built=built, worker=worker
-    )
+    _send(gateway, transports, claim=claim, partner=partner, built=built, worker=worker)
     return True
 
 
@@ -75,8 +75,14 @@ def _built(claim: Claim) -> Built | None:
 
 
 def _map(gateway: Gateway, claim: Claim, partner: PartnerProfile, worker: str) -> Built:
-    received = _reparse(claim)
-    transaction = map_purchase_order(received.order, partner.x12, gateway.maps)
+    order = _reparse(claim.source_format, claim.raw, claim.po_number).order
+    if order.order_type is OrderType.NEW:
+        transaction = map_purchase_order(order, partner.x12, gateway.maps)
+    else:
+        previous = _previous(gateway, claim)
+        transaction = map_order_change(
+            previous, order, partner.x12, gateway.maps, request_date=utcnow().date()
+        )
     envelope = partner.x12.envelope
 
     def build(control_number: int) -> Built:
@@ -89,7 +95,7 @@ def _map(gateway: Gateway, claim: Claim, partner: PartnerProfile, worker: str) -
         )
         return Built(
             interchange.data,
-            _filename(partner, claim, control_number),
+            _filename(partner, claim, transaction.set_id, control_number),
             interchange.control_number,
             interchange.group_control_number,
             interchange.transaction_control_numbers,
@@ -113,25 +119,34 @@ def _ack_overdue_hours(partner: PartnerProfile) -> float | None:
     return acks.overdue_after_hours if acks.expect else None
 
 
-def _reparse(claim: Claim) -> ReceivedOrder:
-    if claim.raw is None:
-        raise MappingError(f"message {claim.message_id} has neither a document nor its bytes")
-    if claim.source_format == SourceFormat.CXML.value:
-        return parse_order_request(claim.raw)
-    for order in parse_order_headers(claim.raw):
-        if order.order.number == claim.po_number:
+def _previous(gateway: Gateway, claim: Claim) -> PurchaseOrder | None:
+    """The version of the order the partner has (the last one mapped for it), if any."""
+    found = previous_document(engine=gateway.engine, message_id=claim.message_id)
+    if found is None:
+        return None
+    source_format, raw = found
+    return _reparse(source_format, raw, claim.po_number).order
+
+
+def _reparse(source_format: str | None, raw: bytes | None, po_number: str) -> ReceivedOrder:
+    if raw is None:
+        raise MappingError(f"PO {po_number}: the message has no document to map")
+    if source_format == SourceFormat.CXML.value:
+        return parse_order_request(raw)
+    for order in parse_order_headers(raw):
+        if order.order.number == po_number:
             return order
-    raise MappingError(f"PO {claim.po_number} is no longer in its stored document")
+    raise MappingError(f"PO {po_number} is no longer in its stored document")
 
 
-def _filename(partner: PartnerProfile, claim: Claim, control_number: int) -> str:
+def _filename(partner: PartnerProfile, claim: Claim, set_id: str, control_number: int) -> str:
     po = re.sub(r"[^A-Za-z0-9_-]", "_", claim.po_number)[:40]
-    return f"{partner.id}_{PURCHASE_ORDER_SET}_{po}_{control_number:09d}.x12"
+    return f"{partner.id}_{set_id}_{po}_{control_number:09d}.x12"
 
 
 def _send(
     gateway: Gateway,
-    transport: Transport | As2Poster,
+    transports: TransportCache,
     *,
     claim: Claim,
     partner: PartnerProfile,
@@ -140,7 +155,7 @@ def _send(
 ) -> None:
     try:
         receipt = _deliver(
-            gateway, transport, claim=claim, partner=partner, built=built, worker=worker
+            gateway, transports, claim=claim, partner=partner, built=built, worker=worker
         )
     except B2BError as exc:
         attempt = claim.attempts + 1
@@ -173,7 +188,7 @@ def _send(
 
 def _deliver(
     gateway: Gateway,
-    transport: Transport | As2Poster,
+    transports: TransportCache,
     *,
     claim: Claim,
     partner: PartnerProfile,
@@ -181,6 +196,9 @@ def _deliver(
     worker: str,
 ) -> str | None:
     """Hand the bytes to the transport: the receipt, or None while an MDN is awaited."""
+    if claim.destination == "coupa":
+        return _post_to_coupa(transports.coupa_client, claim, partner, built)
+    transport = transports.get(partner)
     if isinstance(transport, As2Poster):
         return as2flow.deliver(
             gateway.as2,
@@ -198,6 +216,16 @@ def _deliver(
         OutboundFile(claim.message_id, partner.id, built.filename, built.payload)
     )
     return f"{receipt.transport}:{receipt.location}"
+
+
+def _post_to_coupa(
+    client: httpx.Client, claim: Claim, partner: PartnerProfile, built: Built
+) -> str:
+    """Post the cXML of a partner's document to Coupa; its Response Status decides."""
+    settings = partner.coupa.documents
+    if claim.url is None or settings is None:
+        raise PermanentTransportError(f"{partner.id} has no [coupa.documents] to post to")
+    return post_cxml(client, claim.url, built.payload, timeout=settings.timeout_seconds)
 
 
 def _fail(
@@ -248,6 +276,11 @@ class TransportCache:
         )
 
     @functools.cached_property
+    def coupa_client(self) -> httpx.Client:
+        """The HTTP client that posts partners' confirmations, ship notices, invoices to Coupa."""
+        return httpx.Client()
+
+    @functools.cached_property
     def mdn_client(self) -> httpx.Client:
         """The HTTP client that posts asynchronous MDNs to the URLs partners ask for."""
         return httpx.Client(timeout=60.0)
@@ -257,5 +290,6 @@ class TransportCache:
         for transport in self._open.values():
             transport.close()
         self._open.clear()
-        if "mdn_client" in self.__dict__:
-            self.mdn_client.close()
+        for client in ("mdn_client", "coupa_client"):
+            if client in self.__dict__:
+                self.__dict__[client].close()

@@ -11,10 +11,11 @@ from sqlalchemy import Engine
 
 from b2b.store import open_engine
 from tests.fixtures.as2peer import as2peer
+from tests.fixtures.coupa import coupa
 from tests.fixtures.postgres import Postgres, create_database, postgres
 from tests.fixtures.sshd import sshd
 
-__all__ = ["as2peer", "postgres", "sshd"]
+__all__ = ["as2peer", "coupa", "postgres", "sshd"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -14,7 +14,13 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 
 from b2b import engine
-from b2b.api.views import document_json, inbound_json, message_json, rejection_json
+from b2b.api.views import (
+    document_json,
+    inbound_json,
+    message_json,
+    rejection_json,
+    timeline,
+)
 from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
@@ -166,8 +172,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             limit=limit,
             overdue_at=now if overdue else None,
         )
-        timeline = partner is None and state is None and not overdue
-        refused = find_rejections(engine=engine_, po=po, limit=limit) if timeline else []
+        whole = partner is None and state is None and not overdue
+        refused = find_rejections(engine=engine_, po=po, limit=limit) if whole else []
         documents = (
             find_business_documents(engine=engine_, po=po, limit=limit)
             if po is not None and state is None and not overdue
@@ -177,6 +183,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             "messages": [message_json(m, now) for m in found],
             "documents": [document_json(d) for d in documents],
             "rejections": [rejection_json(r) for r in refused],
+            "timeline": timeline(found, documents, refused) if po is not None else [],
         }
 
     @app.get("/messages/{message_id}", summary="One message with its history")

@@ -53,3 +53,24 @@ def inbound_json(view: InboundView) -> dict[str, Any]:
     """A file a partner sent, with its interchanges, as JSON-ready values."""
     data: dict[str, Any] = _plain(asdict(view))
     return data
+
+
+def timeline(
+    messages: list[MessageView], documents: list[BusinessDocumentView], refused: list[RejectionView]
+) -> list[dict[str, Any]]:
+    """A PO's whole life in time order: each step of each message, each partner document,
+    each refusal. `step` says what and where: "850 to acme: sent", "855 from acme"."""
+    steps: list[tuple[dt.datetime, int, dict[str, Any]]] = []
+    for m in messages:
+        where = "Coupa" if m.destination == "coupa" else m.partner_id
+        label = f"{m.transaction_set} to {where}"
+        for event in m.events:
+            step = {"step": f"{label}: {event.state}", "detail": event.detail, "message": m.id}
+            steps.append((event.at, 1, step))
+    for d in documents:
+        step = {"step": f"{d.transaction_set} from {d.partner_id}", "detail": d.summary}
+        steps.append((d.received_at, 0, step))
+    for r in refused:
+        steps.append((r.received_at, 0, {"step": f"{r.source_format} refused", "detail": r.reason}))
+    steps.sort(key=lambda s: (s[0], s[1]))
+    return [{"at": at.isoformat(), **step} for at, _, step in steps]

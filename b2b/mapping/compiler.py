@@ -327,12 +327,12 @@ def _composite(values: tuple[str, ...]) -> Element:
 
 
 def _product_ids(
-    pairs: tuple[tuple[ProductIdKind, str], ...], settings: X12Settings, max_pairs: int
+    pairs: tuple[tuple[ProductIdKind, str], ...] | None, settings: X12Settings, max_pairs: int
 ) -> tuple[str, ...]:
     """PO106/PO107, PO108/PO109...: the line's IDs in the partner's qualifier order."""
     out: list[str] = []
     for kind in settings.product_id_qualifiers:
-        for have, value in pairs:
+        for have, value in pairs or ():
             if have is kind and value:
                 out += (_QUALIFIERS[kind], value)
                 break

@@ -9,6 +9,7 @@ upper         upper case                          clean   the partner's delimite
 then:TEXT     TEXT if the value is present, else nothing
 default:TEXT  the value, or TEXT if it is absent
 count         number of items in a list           sum:FIELD  total of FIELD over a list
+                                                  (a path such as sum:ordered.quantity too)
 """
 
 from __future__ import annotations
@@ -209,14 +210,26 @@ def _count(arg: str | None, in_type: t.TypeRef, ctx: FilterContext) -> tuple[Fil
 
 def _sum(arg: str | None, in_type: t.TypeRef, ctx: FilterContext) -> tuple[Filter, Any]:
     name = _needs(arg, "sum")
-    field = t.field_type(t.item_type(in_type), name)
+    names = tuple(name.split("."))
+    field = t.item_type(in_type)
+    for step in names:
+        field = t.field_type(field, step)
     if not t.is_scalar(field, Decimal, int):
         raise MapSpecError(f"filter 'sum:{name}' needs a number field, not {t.describe(field)}")
 
     def total(value: tuple[Any, ...] | None, scope: Scope) -> Decimal:
-        return Decimal(sum((getattr(item, name) or 0 for item in value or ()), Decimal(0)))
+        return Decimal(sum((_number_at(item, names) for item in value or ()), Decimal(0)))
 
     return total, Decimal
+
+
+def _number_at(item: object, names: tuple[str, ...]) -> Any:
+    """The number at field path `names` of `item`; 0 where something along it is absent."""
+    for name in names:
+        item = getattr(item, name)
+        if item is None:
+            return 0
+    return item
 
 
 _BUILDERS: dict[str, Builder] = {

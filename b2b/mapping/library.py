@@ -1,8 +1,9 @@
 """Load map files (maps/*.toml), validate and compile them once, and run them.
 
-A map file names its transaction set, functional group and versions, optional code tables, and
-the segments to emit (see b2b.mapping.compiler for segments and loops, b2b.mapping.expressions
-for values):
+A map file names its transaction set, functional group, the canonical document it reads (a name
+in DOCUMENT_TYPES, which also gives the map's root name: `order`, `change`) and versions, optional
+code tables, and the segments to emit (see b2b.mapping.compiler for segments and loops,
+b2b.mapping.expressions for values):
 
     transaction_set = "850"
     functional_id = "PO"
@@ -30,14 +31,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from b2b.documents import PurchaseOrder
+from b2b.documents import OrderChange, PurchaseOrder
 from b2b.errors import ConfigurationError
 from b2b.mapping.compiler import Runner, SpecError, compile_map
 from b2b.mapping.scope import MapSpecError
 from b2b.partners.profile import X12Settings
 from b2b.x12.model import Segment, Transaction
 
-_DOCUMENTS: dict[str, tuple[type, str]] = {"PurchaseOrder": (PurchaseOrder, "order")}
+
+@dataclass(frozen=True, slots=True)
+class DocumentType:
+    """A canonical document a map can read, and the name its paths start with."""
+
+    type: type
+    root: str
+
+
+DOCUMENT_TYPES: Mapping[str, DocumentType] = {
+    "PurchaseOrder": DocumentType(PurchaseOrder, "order"),
+    "OrderChange": DocumentType(OrderChange, "change"),
+}
+"""The map file's `document = "..."` → the type its runner takes; a new one is one entry."""
 _MAP_KEYS = frozenset(
     {"transaction_set", "functional_id", "document", "versions", "codes", "segment", "note"}
 )
@@ -54,10 +68,25 @@ class CompiledMap:
     version: str
     runner: Runner
     source: str
+    document: type = PurchaseOrder
 
     def run(self, document: object, settings: X12Settings) -> tuple[Segment, ...]:
         """The transaction set body (without ST/SE) for `document`."""
         return self.runner(document, settings)
+
+    def transaction(self, document: object, settings: X12Settings) -> Transaction:
+        """The transaction set for `document`; ConfigurationError if the map reads another type.
+
+        >>> maps.get("860", "004010").transaction(change, partner.x12).set_id
+        '860'
+        """
+        if not isinstance(document, self.document):
+            raise ConfigurationError(
+                f"map {self.name!r} reads {self.document.__name__}, not"
+                f" {type(document).__name__}: check the partner's x12 map names"
+            )
+        segments = self.runner(document, settings)
+        return Transaction(self.transaction_set, self.functional_id, self.version, segments)
 
 
 class MapLibrary:
@@ -73,7 +102,7 @@ class MapLibrary:
         A wrong map raises ConfigurationError naming the file, the segment and the problem.
 
             >>> MapLibrary.load(Path("maps")).names
-            ('850',)
+            ('850', '860')
         """
         compiled: dict[tuple[str, str], CompiledMap] = {}
         paths = sorted(folder.glob("*.toml"))
@@ -106,9 +135,7 @@ def map_purchase_order(
     >>> map_purchase_order(order, partner.x12, maps).set_id
     '850'
     """
-    compiled = maps.get(settings.purchase_order_map, settings.version)
-    segments = compiled.run(order, settings)
-    return Transaction(compiled.transaction_set, compiled.functional_id, compiled.version, segments)
+    return maps.get(settings.purchase_order_map, settings.version).transaction(order, settings)
 
 
 def _load_file(path: Path) -> list[CompiledMap]:
@@ -134,7 +161,9 @@ def _compile_file(name: str, data: dict[str, Any]) -> list[CompiledMap]:
     functional_id = _required(
         data, "functional_id", lambda v: v.isascii() and v.isalpha() and len(v) == 2
     )
-    document = _required(data, "document", lambda v: v in _DOCUMENTS)
+    document = data.get("document")
+    if not isinstance(document, str) or document not in DOCUMENT_TYPES:
+        raise MapSpecError(f"document: {document!r} is not one of {sorted(DOCUMENT_TYPES)}")
     versions = data.get("versions")
     if (
         not isinstance(versions, list)
@@ -149,11 +178,13 @@ def _compile_file(name: str, data: dict[str, Any]) -> list[CompiledMap]:
     if not isinstance(specs, list) or not specs:
         raise MapSpecError("a map needs [[segment]] entries")
     _check_override_versions(specs, versions)
-    doc_type, root = _DOCUMENTS[document]
+    reads = DOCUMENT_TYPES[document]
     compiled = []
     for version in versions:
-        runner, source = compile_map(specs, root, doc_type, codes, version)
-        compiled.append(CompiledMap(name, set_id, functional_id, version, runner, source))
+        runner, source = compile_map(specs, reads.root, reads.type, codes, version)
+        compiled.append(
+            CompiledMap(name, set_id, functional_id, version, runner, source, reads.type)
+        )
     return compiled
 
 

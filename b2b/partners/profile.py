@@ -84,6 +84,11 @@ class X12Settings(_Strict):
 
     version: Literal["004010", "005010"] = "004010"
     purchase_order_map: str = "850"
+    #: how a changed or cancelled order reaches the partner: an 860 listing every line again
+    #: ("860-replace", POC02 RZ), an 860 of what changed ("860-delta": AI, DI, QI/QD, PC, CT),
+    #: or an 850 that replaces or deletes the first one ("850": BEG01 05 / 03)
+    changes: Literal["860-replace", "860-delta", "850"] = "860-delta"
+    change_order_map: str = "860"
     envelope: Envelope
     product_id_qualifiers: tuple[ProductIdKind, ...] = (
         ProductIdKind.VENDOR_PART,
@@ -260,19 +265,60 @@ class Retry(_Strict):
         )
 
 
+def _domain_identities(value: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [v for v in value if ":" not in v]
+    if bad:
+        raise ValueError(f"identities are 'domain:identity' (e.g. 'DUNS:123456789'), got {bad}")
+    return value
+
+
+class CoupaDocuments(_Strict):
+    """Where this supplier's 855, 856 and 810 go in Coupa, as cXML, and with which credentials.
+
+    The paths are those of the buyer's Coupa instance for cXML from suppliers; check them in its
+    supplier integration settings.
+    """
+
+    url: Annotated[str, Field(pattern=r"^https?://")]  # the buyer's instance, no trailing path
+    confirmation_path: str = "/cxml/order_confirmations"  # ConfirmationRequest (855)
+    ship_notice_path: str = "/cxml/ship_notice_request"  # ShipNoticeRequest (856)
+    invoice_path: str = "/cxml/invoices"  # InvoiceDetailRequest (810)
+    #: Header/From: the supplier as Coupa knows it; Header/To: the buyer ("domain:identity")
+    from_identity: str
+    to_identity: str
+    #: Header/Sender: the supplier (default: from_identity), with the shared secret Coupa holds
+    sender_identity: str | None = None
+    shared_secret_file: str  # under certs/
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    #: which documents go to Coupa
+    send: tuple[Literal["855", "856", "810"], ...] = ("855", "856", "810")
+
+    @field_validator("from_identity", "to_identity", "sender_identity")
+    @classmethod
+    def _identity(cls, value: str | None) -> str | None:
+        return None if value is None else _domain_identities((value,))[0]
+
+    def url_for(self, transaction_set: str) -> str:
+        """The URL the cXML for an 855, 856 or 810 is posted to."""
+        paths = {
+            "855": self.confirmation_path,
+            "856": self.ship_notice_path,
+            "810": self.invoice_path,
+        }
+        return self.url.rstrip("/") + paths[transaction_set]
+
+
 class CoupaIdentity(_Strict):
-    """How documents from Coupa name this supplier."""
+    """How documents from Coupa name this supplier, and where its answers go in Coupa."""
 
     identities: tuple[str, ...] = ()  # cXML To credentials as "domain:identity"
     supplier_numbers: tuple[str, ...] = ()  # Coupa XML supplier/number
+    documents: CoupaDocuments | None = None
 
     @field_validator("identities")
     @classmethod
     def _domain_identity(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [v for v in value if ":" not in v]
-        if bad:
-            raise ValueError(f"identities are 'domain:identity' (e.g. 'DUNS:123456789'), got {bad}")
-        return value
+        return _domain_identities(value)
 
 
 class PartnerProfile(_Strict):

@@ -22,9 +22,15 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore, Data
-from b2b.store.db import transaction
+from b2b.store.db import transaction, utc
 from b2b.store.queue import Built, LeaseLost, add_event, next_control_number
-from b2b.store.schema import business_documents, inbound_files, inbound_interchanges, messages
+from b2b.store.schema import (
+    business_documents,
+    documents,
+    inbound_files,
+    inbound_interchanges,
+    messages,
+)
 from b2b.store.states import MessageState
 
 
@@ -150,6 +156,18 @@ class DocumentRead:
 
 
 @dataclass(frozen=True, slots=True)
+class CoupaDelivery:
+    """The cXML of a partner's 855/856/810, to be posted to Coupa (built once, sent as is)."""
+
+    partner_id: str
+    transaction_set: str  # 855 | 856 | 810
+    po_number: str
+    url: str
+    payload: bytes
+    payload_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class InterchangeRead:
     """What reading one interchange of a file gave, and what to do about it."""
 
@@ -165,10 +183,56 @@ class InterchangeRead:
     acks_to_send: tuple[OutboundAck, ...] = ()
     acks_received: tuple[AckReceived, ...] = ()
     documents: tuple[DocumentRead, ...] = ()
+    to_coupa: tuple[CoupaDelivery, ...] = ()
 
 
-Seen = Callable[[str, str, dt.datetime], bool]
-"""seen(sender, ISA13, since): did an accepted interchange with this number arrive since then?"""
+@dataclass(frozen=True, slots=True)
+class StoredOrder:
+    """The latest accepted document of a PO from Coupa: what a partner's answer refers to."""
+
+    document_id: int
+    source_format: str
+    document_key: str  # the cXML payloadID, or "PO:version" for Coupa XML
+    raw: bytes
+    received_at: dt.datetime
+
+
+class Lookups:
+    """What reading a file asks of the store, answered inside the transaction that keeps it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def seen(self, sender: str, number: str, since: dt.datetime) -> bool:
+        """Did an accepted interchange with ISA13 `number` come from `sender` since then?"""
+        i = inbound_interchanges.c
+        found = self._conn.execute(
+            select(i.id)
+            .where(
+                i.sender == sender,
+                i.control_number == number,
+                i.duplicate == 0,
+                i.status != "R",
+                i.received_at >= since,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def order(self, partner_id: str, po_number: str) -> StoredOrder | None:
+        """The latest document accepted for PO `po_number` of `partner_id`, if any."""
+        d = documents.c
+        row = self._conn.execute(
+            select(d.id, d.source_format, d.document_key, d.raw, d.received_at)
+            .where(d.partner_id == partner_id, d.po_number == po_number)
+            .order_by(d.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return StoredOrder(
+            row.id, row.source_format, row.document_key, bytes(row.raw), utc(row.received_at)
+        )
 
 
 def record_read(
@@ -176,16 +240,17 @@ def record_read(
     engine: Engine,
     claim: InboundClaim,
     worker: str,
-    read: Callable[[Seen], Sequence[InterchangeRead]],
+    read: Callable[[Lookups], Sequence[InterchangeRead]],
     now: dt.datetime,
 ) -> list[InterchangeRead]:
     """Read the claimed file and keep everything it gave, in one transaction.
 
-    `read` gets `seen` to look up earlier interchanges (duplicates) inside this transaction.
+    `read` gets the store's `Lookups` (earlier interchanges, the orders answered), answered
+    inside this transaction.
     """
     with transaction(engine) as conn:
         _check_lease(conn, claim.file_id, worker)
-        results = list(read(lambda sender, number, since: _seen(conn, sender, number, since)))
+        results = list(read(Lookups(conn)))
         for item in results:
             _keep_interchange(conn, claim.file_id, item, now)
         conn.execute(
@@ -223,22 +288,6 @@ def _check_lease(conn: Connection, file_id: int, worker: str) -> None:
         raise LeaseLost(f"inbound file {file_id} is no longer leased to {worker}")
 
 
-def _seen(conn: Connection, sender: str, number: str, since: dt.datetime) -> bool:
-    i = inbound_interchanges.c
-    found = conn.execute(
-        select(i.id)
-        .where(
-            i.sender == sender,
-            i.control_number == number,
-            i.duplicate == 0,
-            i.status != "R",
-            i.received_at >= since,
-        )
-        .limit(1)
-    ).first()
-    return found is not None
-
-
 def _keep_interchange(
     conn: Connection, file_id: int, item: InterchangeRead, now: dt.datetime
 ) -> None:
@@ -265,6 +314,8 @@ def _keep_interchange(
         notes.append(_reconcile(conn, received, now))
     for document in item.documents:
         _keep_document(conn, interchange_id, item.partner_id or "", document, now)
+    for delivery in item.to_coupa:
+        notes.append(_queue_to_coupa(conn, interchange_id, delivery, now))
     conn.execute(
         update(inbound_interchanges)
         .where(inbound_interchanges.c.id == interchange_id)
@@ -300,6 +351,33 @@ def _queue_ack(conn: Connection, interchange_id: int, ack: OutboundAck, now: dt.
     return f"{ack.transaction_set} queued as message {message_id} (ISA13 {number:09d})"
 
 
+def _queue_to_coupa(
+    conn: Connection, interchange_id: int, delivery: CoupaDelivery, now: dt.datetime
+) -> str:
+    message_id = conn.execute(
+        insert(messages).returning(messages.c.id),
+        {
+            "document_id": None,
+            "inbound_interchange_id": interchange_id,
+            "partner_id": delivery.partner_id,
+            "po_number": delivery.po_number[:64],
+            "transaction_set": delivery.transaction_set,
+            "destination": "coupa",
+            "url": delivery.url,
+            "state": MessageState.QUEUED.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "filename": delivery.payload_id[:255],
+            "payload": delivery.payload,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar_one()
+    detail = f"cXML for {delivery.transaction_set} to {delivery.url}"
+    add_event(conn, message_id, now, MessageState.QUEUED.value, detail)
+    return f"{delivery.transaction_set} for Coupa queued as message {message_id}"
+
+
 _ACK_STATES = {
     "A": "accepted",
     "E": "accepted-with-errors",
@@ -316,7 +394,8 @@ def _reconcile(conn: Connection, received: AckReceived, now: dt.datetime) -> str
         .where(
             m.partner_id == received.partner_id,
             column == received.control_number,
-            m.document_id.is_not(None),  # what we sent, not an acknowledgment of ours
+            m.document_id.is_not(None),  # an order we sent, not an acknowledgment of ours
+            m.destination == "partner",
         )
         .order_by(m.id.desc())
         .limit(1)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
@@ -51,6 +51,7 @@ class Accepted:
     duplicate: bool
     response_status: int
     response_body: bytes
+    refused: str | None = None  # a stale change: the reason it is refused (nothing stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,9 @@ def accept_documents(*, engine: Engine, items: Sequence[Acceptance]) -> list[Acc
 
 def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
     order = item.received.order
+    earlier = _overtaken(conn, item) or _change_seen(conn, item)
+    if earlier is not None:
+        return earlier
     document_id = conn.execute(
         _INSERT_DOCUMENT[conn.dialect.name],
         {
@@ -93,7 +97,6 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
     ).scalar()
     if document_id is None:
         return _existing(conn, item)
-    state = _first_state(item)
     message_id = conn.execute(
         _INSERT_MESSAGE,
         {
@@ -101,7 +104,7 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
             "partner_id": item.partner_id,
             "po_number": order.number,
             "transaction_set": item.transaction_set,
-            "state": state.value,
+            "state": MessageState.RECEIVED.value,
             "attempts": 0,
             "next_attempt_at": item.received_at,
             "created_at": item.received_at,
@@ -110,18 +113,44 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
     ).scalar_one()
     detail = f"{item.received.source_format.value} {item.received.document_key}"
     add_event(conn, message_id, item.received_at, MessageState.RECEIVED.value, detail)
-    if state is MessageState.HELD:
-        reason = f"order {order.order_type.value}: stored; its X12 is not built yet"
-        add_event(conn, message_id, item.received_at, MessageState.HELD.value, reason)
     return Accepted(document_id, message_id, False, item.response_status, item.response_body)
 
 
-def _first_state(item: Acceptance) -> MessageState:
-    # Changes and cancellations are kept, not sent, until their X12 (860 or an 850 replace,
-    # chosen per partner) exists: sending an original 850 for them would order twice.
-    if item.received.order.order_type is OrderType.NEW:
-        return MessageState.RECEIVED
-    return MessageState.HELD
+def _overtaken(conn: Connection, item: Acceptance) -> Accepted | None:
+    """Refused when a later version of the PO was accepted: a stale order is not sent."""
+    order, d = item.received.order, documents.c
+    version = order.version or 0
+    latest = conn.execute(
+        select(func.max(d.po_version)).where(
+            d.partner_id == item.partner_id, d.po_number == order.number
+        )
+    ).scalar()
+    if latest is None or version >= latest:
+        return None
+    reason = (
+        f"PO {order.number} version {version} is older than version {latest}, already"
+        f" accepted: this {order.order_type.value} order is not sent"
+    )
+    return Accepted(0, None, False, 0, b"", refused=reason)
+
+
+def _change_seen(conn: Connection, item: Acceptance) -> Accepted | None:
+    """A change or cancellation of a version already taken: the first one's answer."""
+    order, d = item.received.order, documents.c
+    if order.order_type is OrderType.NEW:
+        return None
+    same_po = (d.partner_id == item.partner_id, d.po_number == order.number)
+    row = conn.execute(
+        select(d.id, d.response_status, d.response_body)
+        .where(*same_po, d.po_version == order.version, d.order_type == order.order_type.value)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    message_id = conn.execute(
+        select(messages.c.id).where(messages.c.document_id == row.id).limit(1)
+    ).scalar()
+    return Accepted(row.id, message_id, True, row.response_status, bytes(row.response_body))
 
 
 # Statements are built once: building them per row costs more than running them.

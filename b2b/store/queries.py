@@ -45,6 +45,8 @@ class MessageView:
     document_key: str | None
     source_format: str | None
     transaction_set: str
+    destination: str  # partner: X12 to the partner; coupa: cXML to `url`
+    url: str | None
     state: str
     attempts: int
     interchange_control_number: int | None
@@ -104,6 +106,8 @@ _COLUMNS = (
     documents.c.document_key,
     documents.c.source_format,
     messages.c.transaction_set,
+    messages.c.destination,
+    messages.c.url,
     messages.c.state,
     messages.c.attempts,
     messages.c.interchange_control_number,

@@ -41,6 +41,10 @@ class Claim:
     payload: bytes | None
     filename: str | None
     interchange_control_number: int | None
+    transaction_set: str = "850"
+    destination: str = "partner"  # or "coupa": the cXML of a partner's document, to `url`
+    url: str | None = None
+    order_type: str | None = None  # new | update | delete, for an order from Coupa
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,10 @@ def _load_claim(conn: Connection, blobs: BlobStore, message_id: int) -> Claim:
             m.payload_blob,
             m.filename,
             m.interchange_control_number,
+            m.transaction_set,
+            m.destination,
+            m.url,
+            d.order_type,
         )
         .outerjoin_from(messages, documents, m.document_id == d.id)
         .where(m.id == message_id)
@@ -110,7 +118,34 @@ def _load_claim(conn: Connection, blobs: BlobStore, message_id: int) -> Claim:
         payload=blobs.load(row.payload, row.payload_blob),
         filename=row.filename,
         interchange_control_number=row.interchange_control_number,
+        transaction_set=row.transaction_set,
+        destination=row.destination,
+        url=row.url,
+        order_type=row.order_type,
     )
+
+
+def previous_document(*, engine: Engine, message_id: int) -> tuple[str, bytes] | None:
+    """(source format, raw) of the order the partner was last sent before `message_id`: the
+    latest earlier message for the same partner and PO whose X12 was built and not failed."""
+    m, d = messages.c, documents.c
+    with transaction(engine) as conn:
+        current = conn.execute(select(m.partner_id, m.po_number).where(m.id == message_id)).one()
+        row = conn.execute(
+            select(d.source_format, d.raw)
+            .join_from(messages, documents, m.document_id == d.id)
+            .where(
+                m.partner_id == current.partner_id,
+                m.po_number == current.po_number,
+                m.id < message_id,
+                m.destination == "partner",
+                m.state != MessageState.FAILED.value,
+                or_(m.payload.is_not(None), m.payload_blob.is_not(None)),
+            )
+            .order_by(m.id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else (row.source_format, bytes(row.raw))
 
 
 def record_mapped(

@@ -15,8 +15,9 @@ A large body (over blobs.INLINE_LIMIT) is not in its row: the row's `*_blob` col
 key in the BlobStore, and the inline column is NULL.
 
 Version 2 added the `*_blob` columns. Version 3 added inbound X12: the three inbound tables,
-the acknowledgment columns of `messages` (`ack_*`), and acknowledgments we send as messages
-(`document_id` NULL, `inbound_interchange_id` naming what they answer).
+the acknowledgment columns of `messages` (`ack_*`), acknowledgments we send as messages
+(`document_id` NULL, `inbound_interchange_id` naming what they answer), and cXML for Coupa as
+messages (`destination` "coupa", `url`).
 """
 
 from __future__ import annotations
@@ -89,7 +90,11 @@ messages = Table(
     Column("inbound_interchange_id", Id, ForeignKey("inbound_interchanges.id")),  # what it answers
     Column("partner_id", String(64), nullable=False),
     Column("po_number", String(64), nullable=False),  # "" for an acknowledgment
-    Column("transaction_set", String(3), nullable=False),  # 850, 997, 999, TA1
+    Column("transaction_set", String(3), nullable=False),  # 850, 860, 997, 999, TA1; 855...
+    # "partner": X12 to the trading partner; "coupa": the cXML of a partner's 855/856/810 to
+    # Coupa, posted to `url`
+    Column("destination", String(8), nullable=False, default="partner"),
+    Column("url", Text),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", When, nullable=False),

@@ -12,15 +12,15 @@ class MessageState(enum.StrEnum):
                                                         ↘ failed (reason; after retries or at once)
     awaiting-mdn: sent by AS2, the asynchronous MDN is awaited until next_attempt_at; then the
     same bytes are sent again (same Message-ID), until the partner's max attempts.
-    held: stored, not sent: an order update or cancellation, whose X12 (860 or 850 replace,
-    per partner) is not built yet.
+    A change or cancellation goes the same way as an 860 (or an 850 replace/delete, per
+    partner); an acknowledgment we send, and the cXML of a partner's document for Coupa, start
+    out queued, their bytes built when the partner's file was read.
     """
 
     RECEIVED = "received"
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
-    HELD = "held"
     AWAITING_MDN = "awaiting-mdn"
 
 

@@ -41,7 +41,7 @@ from typing import Protocol
 
 from b2b.errors import X12EnvelopeError
 from b2b.x12.model import Delimiters, ReadGroup, ReadInterchange, ReadTransaction
-from b2b.x12.reader import Fault, ScannedInterchange, decode, scan_interchanges
+from b2b.x12.reader import decode
 from b2b.x12.results import (
     AckStatus,
     GroupResult,
@@ -49,6 +49,7 @@ from b2b.x12.results import (
     SegmentError,
     TransactionResult,
 )
+from b2b.x12.scanner import Fault, ScannedInterchange, scan_interchanges
 
 _MAX_CODES = 5  # AK502-AK506 and AK905-AK909 hold five codes each
 _BOM = b"\xef\xbb\xbf"

@@ -140,15 +140,3 @@ def test_coupa_xml_order_header_is_accepted_and_delivered(gateway: RunningGatewa
 
 def test_health(gateway: RunningGateway) -> None:
     assert gateway.client.get("/health").json() == {"status": "ok", "partners": 3}
-
-
-def test_update_and_delete_are_stored_and_held_not_sent(gateway: RunningGateway) -> None:
-    for n, kind in enumerate(("update", "delete")):
-        body = _with(SAMPLE, b'type="new"', f'type="{kind}"'.encode())
-        body = _with(body, b'payloadID="', f'payloadID="{kind}{n}.'.encode())
-        assert gateway.post_cxml(body).status_code == 200
-    gateway.post_cxml(SAMPLE)
-    gateway.wait_for(SAMPLE_PO, "sent")  # the new order, posted last, is sent...
-    states = sorted((m["order_type"], m["state"]) for m in gateway.messages(SAMPLE_PO)["messages"])
-    assert states == [("delete", "held"), ("new", "sent"), ("update", "held")]
-    assert len(list((gateway.outbox / "acme").iterdir())) == 1  # ...and only it

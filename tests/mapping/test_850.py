@@ -126,7 +126,7 @@ def test_unknown_unit_without_default_names_line_and_unit(maps: MapLibrary) -> N
 
 @pytest.mark.parametrize(
     ("order_type", "purpose"),
-    [(OrderType.NEW, "00"), (OrderType.UPDATE, "05"), (OrderType.DELETE, "01")],
+    [(OrderType.NEW, "00"), (OrderType.UPDATE, "05"), (OrderType.DELETE, "03")],
 )
 def test_beg01_purpose_follows_order_type(
     maps: MapLibrary, order_type: OrderType, purpose: str

@@ -13,6 +13,7 @@ from b2b.store.blobs import BlobStore
 from b2b.store.inbound import (
     Arrival,
     InterchangeRead,
+    Lookups,
     claim_inbound,
     record_inbound_file,
     record_read,
@@ -93,9 +94,9 @@ def test_seen_finds_an_accepted_interchange_within_the_window(
         claim = claim_inbound(engine=engine, blobs=blobs, worker="w1", now=now, lease=LEASE)
         assert claim is not None
 
-        def read(seen: object) -> list[InterchangeRead]:
-            found.append(seen("01:123456789", "000000042", now - dt.timedelta(days=90)))  # type: ignore[operator]
-            found.append(seen("01:123456789", "000000042", now + dt.timedelta(days=1)))  # type: ignore[operator]
+        def read(lookups: Lookups) -> list[InterchangeRead]:
+            found.append(lookups.seen("01:123456789", "000000042", now - dt.timedelta(days=90)))
+            found.append(lookups.seen("01:123456789", "000000042", now + dt.timedelta(days=1)))
             return [_read("000000042")]
 
         record_read(engine=engine, claim=claim, worker="w1", read=read, now=now)
