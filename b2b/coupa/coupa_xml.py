@@ -7,7 +7,9 @@
 Coupa writes dashed element names and `type=` attributes; `nil="true"` and empty elements both
 mean "absent". Field names follow Coupa's Purchasing API (OrderHeader, OrderLine). Choices:
 - number: `po-number` when present, else the order-header `id` (Coupa's PO number).
-- `version` absent or nil → 1. Type: status cancelled → delete; version > 1 → update; else new.
+- `version` absent or nil → 1. Type: status cancelled or closed → delete (the supplier is to
+  deliver nothing more; the key gains ":cancelled"/":closed", as Coupa may not raise the version);
+  version > 1 → update; else new.
 - `OrderAmountLine` (a service or amount line, no quantity): quantity 1, unit price = `price`
   (else `total`), unit of measure = the line's `uom/code`, else "EA".
 - order date = `created-at`; total = the sum of the lines' `total` when every line has one.
@@ -77,9 +79,11 @@ def _received(header: etree._Element) -> ReceivedOrder:
     version = integer(version_text, f"{where}: version") if version_text else 1
     supplier_number = value(index(fields.get("supplier")).get("number"))
     recipients = (Credential(SUPPLIER_NUMBER_DOMAIN, supplier_number),) if supplier_number else ()
+    status = (value(fields.get("status")) or "").lower()
+    ended = f":{status}" if status in _ENDED else ""  # a cancellation keeps the version
     return ReceivedOrder(
         source_format=SourceFormat.COUPA_XML,
-        document_key=f"{header_id}:v{version}",
+        document_key=f"{header_id}:v{version}{ended}",
         order=_purchase_order(fields, header_id, version, where),
         recipients=recipients,
     )
@@ -107,8 +111,11 @@ def _purchase_order(
     )
 
 
+_ENDED = frozenset({"cancelled", "canceled", "closed"})
+
+
 def _order_type(status: str | None, version: int) -> OrderType:
-    if status is not None and status.lower() in ("cancelled", "canceled"):
+    if status is not None and status.lower() in _ENDED:
         return OrderType.DELETE
     return OrderType.UPDATE if version > 1 else OrderType.NEW
 

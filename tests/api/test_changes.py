@@ -126,21 +126,44 @@ def test_a_partner_taking_changes_as_850s_gets_replace_and_delete(
     assert purposes == ["00", "05", "03"]
 
 
-@pytest.mark.parametrize(("change", "purpose"), [("version", "04"), ("cancelled", "01")])
-def test_a_coupa_order_header_change_or_cancellation_becomes_an_860(
-    gateway: RunningGateway, change: str, purpose: str
+@pytest.mark.parametrize(
+    ("style", "status", "version", "expected"),
+    [
+        ("860-delta", "issued", 2, ("860", "BCH", "04")),
+        ("860-delta", "cancelled", 1, ("860", "BCH", "01")),  # cancelled without a new version
+        ("860-replace", "closed", 1, ("860", "BCH", "01")),
+        ("860-replace", "issued", 2, ("860", "BCH", "04")),
+        ("850", "issued", 2, ("850", "BEG", "05")),
+        ("850", "cancelled", 2, ("850", "BEG", "03")),
+    ],
+)
+def test_a_coupa_order_header_change_or_cancellation_reaches_the_partner(
+    start_gateway: GatewayFactory,
+    tmp_path: Path,
+    style: str,
+    status: str,
+    version: int,
+    expected: tuple[str, str, str],
 ) -> None:
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    profile = (ROOT / "partners" / "acme.toml").read_text()
+    profile = profile.replace(
+        'version = "004010"\n', f'version = "004010"\nchanges = "{style}"\n', 1
+    )
+    (folder / "acme.toml").write_text(profile)
+    gateway = start_gateway(partners_dir=folder)
     first = gateway.client.post("/coupa/orders", content=COUPA_ORDER)
     number = etree.fromstring(first.content).find("order-header-receipt").get("id")
     gateway.wait_for(number, "sent")
     body = COUPA_ORDER.replace(
-        b'<version type="integer">1</version>', b'<version type="integer">2</version>'
+        b'<version type="integer">1</version>',
+        f'<version type="integer">{version}</version>'.encode(),
     )
-    if change == "cancelled":
-        body = body.replace(b"<status>issued</status>", b"<status>cancelled</status>")
+    body = body.replace(b"<status>issued</status>", f"<status>{status}</status>".encode())
     assert gateway.client.post("/coupa/orders", content=body).status_code == 200
     latest = max(_wait_sent(gateway, 2, number), key=lambda m: m["id"])
-    assert latest["transaction_set"] == "860"
+    assert latest["transaction_set"] == expected[0]
     (interchange,) = read_interchanges((gateway.outbox / "acme" / latest["filename"]).read_bytes())
-    bch = interchange.groups[0].transactions[0].segments[0]
-    assert (bch.tag, bch.get(1)) == ("BCH", purpose)
+    head = interchange.groups[0].transactions[0].segments[0]
+    assert (head.tag, head.get(1)) == expected[1:]

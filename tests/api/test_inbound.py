@@ -304,6 +304,26 @@ def test_an_as2_partner_answers_our_850_with_a_999_that_settles_it(
     assert not any("queued" in n for n in notes)
 
 
+def sftp_inbound(profile: Path, sshd: SshServer, remote_dir: Path, extra: str = "") -> None:
+    """Make the profile's `[inbound]` a folder on the test's sshd, polled every 0.1 s."""
+    text = profile.read_text()
+    start, end = text.index("[inbound]"), text.index("[retry]")
+    section = f"""[inbound]
+kind = "sftp"
+host = "{sshd.host}"
+port = {sshd.port}
+username = "{sshd.username}"
+private_key = "{sshd.client_key}"
+host_key = "{sshd.host_key_line}"
+remote_dir = "{remote_dir}"
+pattern = "*.x12"
+poll_seconds = 0.1
+{extra}
+
+"""
+    profile.write_text(text[:start] + section + text[end:])
+
+
 def test_files_on_the_partners_sftp_server_are_taken_read_and_archived(
     start_gateway: GatewayFactory, tmp_path: Path, sshd: SshServer
 ) -> None:
@@ -312,28 +332,7 @@ def test_files_on_the_partners_sftp_server_are_taken_read_and_archived(
     outbox, archive = sshd.upload_dir / "acme-out", sshd.upload_dir / "acme-out" / "done"
     archive.mkdir(parents=True)
     folder = _partners(tmp_path / "partners")
-    acme = (folder / "acme.toml").read_text()
-    start = acme.index("[inbound]")
-    end = acme.index("[retry]")
-    acme = (
-        acme[:start]
-        + f"""[inbound]
-kind = "sftp"
-host = "{sshd.host}"
-port = {sshd.port}
-username = "{sshd.username}"
-private_key = "{sshd.client_key}"
-host_key = "{sshd.host_key_line}"
-remote_dir = "{outbox}"
-pattern = "*.x12"
-poll_seconds = 0.1
-after = "move"
-archive_dir = "{archive}"
-
-"""
-        + acme[end:]
-    )
-    (folder / "acme.toml").write_text(acme)
+    sftp_inbound(folder / "acme.toml", sshd, outbox, f'after = "move"\narchive_dir = "{archive}"')
     for name in ("acme_855_004010.x12", "acme_810_004010.x12"):
         (outbox / name).write_bytes((ROOT / "samples" / "x12" / name).read_bytes())
     (outbox / "notes.txt").write_text("not ours")

@@ -236,8 +236,8 @@ def test_an_array_gives_one_order_each() -> None:
         ('<version type="integer">2</version>', "issued", "7301:v2", OrderType.UPDATE),
         ('<version type="integer" nil="true" />', "issued", "7301:v1", OrderType.NEW),
         ("", "issued", "7301:v1", OrderType.NEW),
-        ('<version type="integer">3</version>', "cancelled", "7301:v3", OrderType.DELETE),
-        ('<version type="integer">1</version>', "closed", "7301:v1", OrderType.NEW),
+        ('<version type="integer">3</version>', "cancelled", "7301:v3:cancelled", OrderType.DELETE),
+        ('<version type="integer">1</version>', "closed", "7301:v1:closed", OrderType.DELETE),
     ],
 )
 def test_version_and_status_decide_key_and_type(
