@@ -93,12 +93,16 @@ def worker() -> None:
 
 
 def _check(settings: Settings) -> None:
+    from b2b.engine import load_coupa_secrets
     from b2b.mapping import MapLibrary
     from b2b.partners import load_partners
+    from b2b.x12 import SetSchemas
 
     try:
         registry = load_partners(settings.resolve(settings.partners_dir))
         MapLibrary.load(settings.resolve(settings.maps_dir))
+        SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
+        load_coupa_secrets(settings, registry)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -160,7 +164,8 @@ def certs_new(
 
 @partners_app.command("check")
 def partners_check() -> None:
-    """Validate every profile in partners/ and every map in maps/; exit 2 on any error."""
+    """Validate every profile in partners/, its files (certificates, secrets) and every map in
+    maps/ (X12 rules in maps/x12/ too); exit 2 on any error."""
     _check(_settings())
 
 

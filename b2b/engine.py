@@ -94,7 +94,7 @@ def open_gateway(settings: Settings) -> Gateway:
     partners = load_partners(settings.resolve(settings.partners_dir))
     maps = MapLibrary.load(settings.resolve(settings.maps_dir))
     schemas = SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
-    coupa_secrets = _coupa_secrets(settings, partners)
+    coupa_secrets = load_coupa_secrets(settings, partners)
     as2 = As2Directory.load(settings, partners)
     for warning in as2.expiring(now=utcnow()):
         log.warning("%s", warning)
@@ -116,7 +116,7 @@ def open_gateway(settings: Settings) -> Gateway:
     )
 
 
-def _coupa_secrets(settings: Settings, partners: PartnerRegistry) -> dict[str, str]:
+def load_coupa_secrets(settings: Settings, partners: PartnerRegistry) -> dict[str, str]:
     """Each partner's shared secret for its cXML to Coupa, read once; a missing file is named."""
     secrets: dict[str, str] = {}
     for partner in partners:

@@ -17,6 +17,13 @@ first with str.find, so a file of many interchanges is not split again per inter
 each segment at the element separator; one Segment per segment, the envelope segments take the
 slow path. Before this bench, the reader split the rest of the file for every interchange: on a
 200-interchange file it read about 190,000 segments/s against 540,000 on a single one.
+Each interchange also costs about 20 µs however small it is (ISA GS ST SE GE IEA alone): the
+ISA and its value checks, the envelope counts and control numbers, the model objects. What keeps
+it there: the 16th ISA separator is looked for where a fixed-width ISA has it (one str.count),
+the ISA09 date is checked with date.fromisoformat, tags already seen valid are remembered across
+scans, and envelope segments are checked for composites only when the component separator is in
+them. Without these the scanner read the small corpus files about 20% slower (28 µs for that
+smallest interchange), and slower than the raise-at-the-first-fault reader it replaced (22 µs).
 
     python bench/b5_x12_inbound.py [--seconds 3] [--repeat 5]
 """
