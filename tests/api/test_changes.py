@@ -148,9 +148,8 @@ def test_a_coupa_order_header_change_or_cancellation_reaches_the_partner(
     folder = tmp_path / "partners"
     folder.mkdir()
     profile = (ROOT / "partners" / "acme.toml").read_text()
-    profile = profile.replace(
-        'version = "004010"\n', f'version = "004010"\nchanges = "{style}"\n', 1
-    )
+    assert 'changes = "860-delta"' in profile
+    profile = profile.replace('changes = "860-delta"', f'changes = "{style}"', 1)
     (folder / "acme.toml").write_text(profile)
     gateway = start_gateway(partners_dir=folder)
     first = gateway.client.post("/coupa/orders", content=COUPA_ORDER)
