@@ -120,6 +120,14 @@ class X12EnvelopeError(X12Error):
         self.level = level
         self.code = code
         self.control_number = control_number
+        #: where the fault was found: the segment's position in the interchange, the ISA being 1
+        self.position: int | None = None
+
+    @property
+    def reason(self) -> str:
+        """The fault, and the segment where it was found when that is known."""
+        text = str(self) or type(self).__name__
+        return text if self.position is None else f"{text} (segment {self.position})"
 
 
 class TransportError(B2BError):

@@ -91,6 +91,7 @@ def scan_interchanges(text: str) -> list[ScannedInterchange]:
     pos = _skip_whitespace(text, 0)
     if pos == len(text):
         error = interchange_error("no ISA segment: the data is empty", "023")
+        error.position = 1
         return [ScannedInterchange(pos, pos, faults=[Fault(error)])]
     found: list[ScannedInterchange] = []
     while pos < len(text):
@@ -110,6 +111,7 @@ def _scan_interchange(text: str, start: int) -> ScannedInterchange:
     try:
         isa, delimiters, body_start = read_isa(text, start)
     except X12EnvelopeError as error:
+        error.position = 1
         return ScannedInterchange(start, _unreadable_end(text, start), faults=[Fault(error)])
     scanner = _Scanner(ScannedInterchange(start, len(text), isa, delimiters))
     for isa_error in isa_errors(isa):
@@ -182,6 +184,7 @@ class _Scanner:
         self.group: _OpenGroup | None = None
         self.tx: _OpenTransaction | None = None
         self.codes: set[str] = set()  # interchange note codes already recorded
+        self.at = 1  # the position of the segment in hand (the ISA is 1), for fault reasons
 
     def run(self, text: str, body_start: int) -> None:
         """Read the body from `body_start` up to the IEA (or a new ISA, or the end of `text`)."""
@@ -201,7 +204,7 @@ class _Scanner:
                 segment = Segment(tag, tuple(elements[1:]))
             else:
                 segment = _segment(elements, raw, cs)
-            if tag in known or (tag not in _ENVELOPE_TAGS and self.new_tag(raw, tag)):
+            if tag in known or (tag not in _ENVELOPE_TAGS and self.new_tag(raw, tag, index)):
                 if body is not None:
                     body.append(segment)
                     continue
@@ -210,6 +213,7 @@ class _Scanner:
                     self.new_isa(body_start + sum(map(len, parts[:index])) + index, text)
                     return
                 continue  # not a segment tag: reported by new_tag
+            self.at = index + 2  # the envelope segments, off the hot path
             if composite:
                 segment = self.envelope_segment(segment)
             if self.feed(segment):
@@ -218,8 +222,9 @@ class _Scanner:
             body = self.tx.segments if self.tx is not None else None
         self.premature_end("the data ends before")
 
-    def new_tag(self, raw: str, tag: str) -> bool:
+    def new_tag(self, raw: str, tag: str, index: int) -> bool:
         """True if `tag` is a segment tag (remembered); else the fault is recorded."""
+        self.at = index + 2
         if _valid_tag(tag):
             if len(_SEGMENT_TAGS) < _MAX_SEGMENT_TAGS:
                 _SEGMENT_TAGS.add(tag)
@@ -230,6 +235,8 @@ class _Scanner:
 
     def fault(self, error: X12EnvelopeError) -> None:
         """Record `error` where the scanner is: in the open transaction set, group, or above."""
+        if error.position is None:
+            error.position = self.at
         if error.level == "interchange":
             if error.code in self.codes:
                 return

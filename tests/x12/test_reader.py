@@ -6,6 +6,7 @@ import pytest
 
 from b2b.errors import X12EnvelopeError, X12Error
 from b2b.x12 import Delimiters, Segment, Transaction, read_interchanges, write_interchange
+from tests.conftest import ROOT
 from tests.mapping.orders import NOW, envelope
 
 BEG = Segment("BEG", ("00", "SA", "4711", "", "20261128"))
@@ -139,7 +140,7 @@ def test_non_ascii_digits_are_not_control_numbers() -> None:
     error = envelope_error(data)
     assert (error.code, error.reason) == (
         "001",
-        "IEA02 '00000005³' does not match ISA13 '000000055'",
+        "IEA02 '00000005³' does not match ISA13 '000000055' (segment 12)",
     )
 
 
@@ -181,7 +182,7 @@ def test_garbage_after_an_interchange() -> None:
     error = envelope_error(written() + b"\nHELLO")
     assert (error.code, error.reason) == (
         "022",
-        f"expected an ISA segment at offset {len(written()) + 1}, found 'HELLO'",
+        f"expected an ISA segment at offset {len(written()) + 1}, found 'HELLO' (segment 1)",
     )
 
 
@@ -195,3 +196,21 @@ def test_errors_are_x12_errors() -> None:
     assert issubclass(X12EnvelopeError, X12Error)
     assert Segment("BEG", ("00",)).get(0) == ""
     assert Segment("BEG", ()).get(1) == ""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "position"),
+    [
+        (b"SE*42*0001", b"SE*43*0001", 44),  # the SE: ISA, GS, ST and 40 body segments before it
+        (b"GE*1*4711", b"GE*1*4712", 45),
+        (b"PO1*1*", b"P$1*1*", 23),  # the first PO1, which no longer starts with a tag
+    ],
+)
+def test_a_fault_names_the_segment_it_was_found_in(old: bytes, new: bytes, position: int) -> None:
+    data = (ROOT / "samples" / "x12" / "order_request_new.acme.850.x12").read_bytes()
+    with pytest.raises(X12EnvelopeError) as caught:
+        read_interchanges(data.replace(old, new, 1))
+    assert caught.value.position == position
+    assert caught.value.reason.endswith(f"(segment {position})")
+    segments = data.replace(b"\n", b"").split(b"~")
+    assert segments[position - 1].startswith(old[:3])  # the position counts from the ISA
