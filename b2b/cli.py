@@ -93,6 +93,7 @@ def worker() -> None:
 
 
 def _check(settings: Settings) -> None:
+    from b2b.coupa import CxmlCodes
     from b2b.engine import load_coupa_secrets
     from b2b.mapping import MapLibrary
     from b2b.partners import load_partners
@@ -102,6 +103,7 @@ def _check(settings: Settings) -> None:
         registry = load_partners(settings.resolve(settings.partners_dir))
         MapLibrary.load(settings.resolve(settings.maps_dir))
         SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
+        CxmlCodes.load(settings.resolve(settings.maps_dir) / "cxml" / "codes.toml")
         load_coupa_secrets(settings, registry)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -24,7 +24,13 @@ from sqlalchemy import Engine
 from b2b import as2flow, as2inbound
 from b2b.as2flow import HttpAnswer
 from b2b.config import DEMO_AS2_KEY, Settings
-from b2b.coupa import new_payload_id, parse_order_headers, parse_order_request, render_cxml_response
+from b2b.coupa import (
+    CxmlCodes,
+    new_payload_id,
+    parse_order_headers,
+    parse_order_request,
+    render_cxml_response,
+)
 from b2b.coupa.receipt import render_order_receipt
 from b2b.documents import OrderType, ReceivedOrder, SourceFormat
 from b2b.errors import (
@@ -80,6 +86,7 @@ class Gateway:
     blobs: BlobStore
     schemas: SetSchemas
     coupa_secrets: dict[str, str]  # partner id → the shared secret of its cXML to Coupa
+    cxml_codes: CxmlCodes  # maps/cxml/codes.toml: the 855/856/810 code lists for Coupa
     wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
@@ -94,6 +101,7 @@ def open_gateway(settings: Settings) -> Gateway:
     partners = load_partners(settings.resolve(settings.partners_dir))
     maps = MapLibrary.load(settings.resolve(settings.maps_dir))
     schemas = SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
+    cxml_codes = CxmlCodes.load(settings.resolve(settings.maps_dir) / "cxml" / "codes.toml")
     coupa_secrets = load_coupa_secrets(settings, partners)
     as2 = As2Directory.load(settings, partners)
     for warning in as2.expiring(now=utcnow()):
@@ -112,7 +120,17 @@ def open_gateway(settings: Settings) -> Gateway:
     as2_writer.start()
     blobs = BlobStore(settings.resolve(settings.data_dir) / "blobs")
     return Gateway(
-        settings, engine, partners, maps, writer, as2, as2_writer, blobs, schemas, coupa_secrets
+        settings,
+        engine,
+        partners,
+        maps,
+        writer,
+        as2,
+        as2_writer,
+        blobs,
+        schemas,
+        coupa_secrets,
+        cxml_codes,
     )
 
 

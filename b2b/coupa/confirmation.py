@@ -1,24 +1,28 @@
 """A partner's 855 (OrderConfirmation) as a cXML ConfirmationRequest for Coupa.
 
-Each ACK of a line becomes a ConfirmationStatus; the header type sums them up:
+Each ACK of a line becomes a ConfirmationStatus whose type the ACK01 code gives, by the table
+`[confirmation.line_status]` of maps/cxml/codes.toml (as shipped):
 
     ACK01                                    ConfirmationStatus@type
     IA AC AR                                 accept
     IB BP                                    backordered
     IR ID R1..R8                             reject
-    IP IC IQ IS DR                           detail when it carries a new UnitPrice (PO104) or
-                                             a delivery date, else accept; a comment names the code
+    IP IC IQ IS DR                           detail when it carries a new UnitPrice (PO104, for
+                                             the `price_changes` codes) or a delivery date, else
+                                             accept; a comment names the code
     IH IF IW IE SP                           unknown (on hold or pending)
 
 The header is `accept`, `backordered` or `reject` when every status is that one (a rejection
 lists no items, as the DTD requires), else `detail`. An 855 without lines is `reject` when BAK02
-rejects the order (RJ, RD, RF, RO), else `accept`; a line without ACK takes that status too.
-Quantities are made to add up to the line's (PO102): what the ACKs leave over goes to the line's
-rejection when it has one (ACK02 is often 0 on a rejected line), else to an `unknown` status.
-ACK04 068, 010, 011, 037, 038, 070 and 079 give a shipmentDate; any other qualifier a
-deliveryDate.
+is one of the `order_rejections` (RJ, RD, RF, RO), else `accept`; a line without ACK takes that
+status too. Quantities are made to add up to the line's (PO102): what the ACKs leave over goes
+to the line's rejection when it has one (ACK02 is often 0 on a rejected line), else to an
+`unknown` status. The ACK04 `shipment_date_qualifiers` (010, 011, 037, 038, 068, 070, 079) give a
+shipmentDate; any other qualifier a deliveryDate. Units (PO103, ACK03) go back to the order's
+through a UnitTranslation.
 
-    >>> confirmation_request(doc, order=order, credentials=creds, payload_id=pid, timestamp=now)
+    >>> confirmation_request(doc, order=order, codes=codes, credentials=creds, payload_id=pid,
+    ...                      timestamp=now, units=units)
     b'<?xml version="1.0" encoding="UTF-8"?>\\n<!DOCTYPE cXML SYSTEM ".../Fulfill.dtd">...'
 """
 
@@ -30,11 +34,21 @@ from decimal import Decimal
 
 from lxml import etree
 
+from b2b.coupa.codes import (
+    ACCEPT,
+    BACKORDERED,
+    DETAIL,
+    REJECT,
+    UNKNOWN,
+    ConfirmationCodes,
+    CxmlCodes,
+)
 from b2b.coupa.supplier import (
     FULFILL_DTD_URL,
     LANG,
     CxmlCredentials,
     OrderReference,
+    UnitTranslation,
     amount,
     element,
     envelope,
@@ -46,7 +60,6 @@ from b2b.coupa.supplier import (
     tz,
 )
 from b2b.documents import (
-    AcknowledgmentType,
     ConfirmationLine,
     LineAcknowledgment,
     LineItemStatus,
@@ -55,49 +68,17 @@ from b2b.documents import (
 
 __all__ = ["confirmation_request"]
 
-ACCEPT, BACKORDERED, REJECT, DETAIL, UNKNOWN = (
-    "accept",
-    "backordered",
-    "reject",
-    "detail",
-    "unknown",
-)
-
-_PLAIN = {LineItemStatus.ACCEPTED: ACCEPT, LineItemStatus.ACCEPTED_AND_SHIPPED: ACCEPT}
-_PLAIN |= {LineItemStatus.ACCEPTED_AND_RELEASED: ACCEPT}
-_CHANGES = frozenset(
-    {
-        LineItemStatus.PRICE_CHANGED,
-        LineItemStatus.CHANGES_MADE,
-        LineItemStatus.QUANTITY_CHANGED,
-        LineItemStatus.SUBSTITUTION_MADE,
-        LineItemStatus.DATE_RESCHEDULED,
-    }
-)
-_PRICE_CHANGES = frozenset(
-    {LineItemStatus.PRICE_CHANGED, LineItemStatus.CHANGES_MADE, LineItemStatus.SUBSTITUTION_MADE}
-)
-_REJECTIONS = frozenset(
-    {
-        AcknowledgmentType.REJECTED_NO_DETAIL,
-        AcknowledgmentType.REJECTED_WITH_DETAIL,
-        AcknowledgmentType.REJECTED_WITH_EXCEPTION_DETAIL,
-        AcknowledgmentType.REJECTED_WITH_COUNTER_OFFER,
-    }
-)
-_SHIP_DATES = frozenset({"010", "011", "037", "038", "068", "070", "079"})  # X12 374
-_SELF_EXPLAINED = {LineItemStatus.ACCEPTED, LineItemStatus.BACKORDERED, LineItemStatus.REJECTED}
-
 
 @dataclass(frozen=True, slots=True)
 class _Status:
-    """One ConfirmationStatus to write."""
+    """One ConfirmationStatus to write; `date` is (shipmentDate or deliveryDate, the ACK05)."""
 
     type: str
     quantity: Decimal
     unit_of_measure: str
-    ack: LineAcknowledgment | None = None
+    date: tuple[str, dt.date] | None = None
     unit_price: Decimal | None = None
+    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,22 +95,28 @@ def confirmation_request(
     doc: OrderConfirmation,
     *,
     order: OrderReference,
+    codes: CxmlCodes,
     credentials: CxmlCredentials,
     payload_id: str,
     timestamp: dt.datetime,
     currency: str | None = None,
+    units: UnitTranslation | None = None,
 ) -> bytes:
     """The cXML ConfirmationRequest (Fulfill.dtd) telling Coupa the supplier's answer to `order`.
 
-    `timestamp` (with a time zone) is the document's; `currency` is the order's, used for a
-    changed UnitPrice when the 855 has no CUR (USD when neither is known).
+    `codes` says what the 855's codes mean (maps/cxml/codes.toml); `units` turns the partner's
+    X12 units back into the order's (none: the X12 codes as they are). `timestamp` (with a time
+    zone) is the document's; `currency` is the order's, used for a changed UnitPrice when the
+    855 has no CUR (USD when neither is known).
 
-        confirmation_request(doc, order=order, credentials=creds, payload_id=pid, timestamp=now)
+        confirmation_request(doc, order=order, codes=codes, credentials=creds, payload_id=pid,
+                             timestamp=now, units=UnitTranslation.for_order(po, partner.x12.uom))
     """
+    rules = codes.confirmation
     root, request = envelope(credentials, payload_id=payload_id, timestamp=timestamp)
     confirmation = element(request, "ConfirmationRequest")
-    items = _items(doc)
-    header_type = _header_type(doc, items)
+    items = _items(doc, rules, units or UnitTranslation())
+    header_type = _header_type(doc, items, rules)
     notice = on(doc.confirmation_date, timestamp) if doc.confirmation_date else tz(timestamp)
     element(
         confirmation,
@@ -145,24 +132,42 @@ def confirmation_request(
     return serialize(root, FULFILL_DTD_URL)
 
 
-def _header_type(doc: OrderConfirmation, items: tuple[_Item, ...]) -> str:
+def _header_type(doc: OrderConfirmation, items: tuple[_Item, ...], rules: ConfirmationCodes) -> str:
     types = {status.type for item in items for status in item.statuses}
     if not types:
-        return REJECT if doc.acknowledgment_type in _REJECTIONS else ACCEPT
+        return _order_default(doc, rules)
     if len(types) == 1 and types <= {ACCEPT, BACKORDERED, REJECT}:
         return types.pop()
     return DETAIL
 
 
-def _items(doc: OrderConfirmation) -> tuple[_Item, ...]:
-    default = REJECT if doc.acknowledgment_type in _REJECTIONS else ACCEPT
-    return tuple(_item(line, position, default) for position, line in enumerate(doc.lines, start=1))
+def _order_default(doc: OrderConfirmation, rules: ConfirmationCodes) -> str:
+    """BAK02's answer for the whole order: `reject` or `accept`."""
+    return REJECT if doc.acknowledgment_type in rules.order_rejections else ACCEPT
 
 
-def _item(line: ConfirmationLine, position: int, default: str) -> _Item:
-    unit = line.unit_of_measure or _first_unit(line) or "EA"
-    acks = line.acknowledgments
-    statuses = [_status(a, q, line, unit) for a, q in zip(acks, _quantities(line), strict=True)]
+def _items(
+    doc: OrderConfirmation, rules: ConfirmationCodes, units: UnitTranslation
+) -> tuple[_Item, ...]:
+    default = _order_default(doc, rules)
+    return tuple(
+        _item(line, line_number(line.line_number, position), default, rules, units)
+        for position, line in enumerate(doc.lines, start=1)
+    )
+
+
+def _item(
+    line: ConfirmationLine,
+    number: str,
+    default: str,
+    rules: ConfirmationCodes,
+    units: UnitTranslation,
+) -> _Item:
+    unit = units.coupa_unit(number, line.unit_of_measure or _first_unit(line) or "EA")
+    statuses = [
+        _status(ack, quantity, line, rules, _unit(ack, number, unit, units))
+        for ack, quantity in zip(line.acknowledgments, _quantities(line), strict=True)
+    ]
     stated = sum((s.quantity for s in statuses), Decimal(0))
     quantity = line.quantity if line.quantity is not None else stated
     if not statuses:
@@ -171,7 +176,12 @@ def _item(line: ConfirmationLine, position: int, default: str) -> _Item:
         statuses = _settle(statuses, quantity - stated, unit)
     total = sum((s.quantity for s in statuses), Decimal(0))
     kept = tuple(s for s in statuses if s.quantity) or (statuses[0],)
-    return _Item(line_number(line.line_number, position), max(quantity, total), unit, kept)
+    return _Item(number, max(quantity, total), unit, kept)
+
+
+def _unit(ack: LineAcknowledgment, number: str, line_unit: str, units: UnitTranslation) -> str:
+    """The ACK's unit (ACK03) for Coupa, else the line's."""
+    return units.coupa_unit(number, ack.unit_of_measure) if ack.unit_of_measure else line_unit
 
 
 def _first_unit(line: ConfirmationLine) -> str | None:
@@ -193,26 +203,33 @@ def _quantities(line: ConfirmationLine) -> list[Decimal]:
 
 
 def _status(
-    ack: LineAcknowledgment, quantity: Decimal, line: ConfirmationLine, unit: str
+    ack: LineAcknowledgment,
+    quantity: Decimal,
+    line: ConfirmationLine,
+    rules: ConfirmationCodes,
+    unit: str,
 ) -> _Status:
-    price = line.unit_price if ack.status in _PRICE_CHANGES else None
-    kind = _status_type(ack, price)
+    price = line.unit_price if ack.status in rules.price_changes else None
+    date = _date(ack, rules)
+    kind = rules.status_type(ack.status)
+    if kind == DETAIL and price is None and (date is None or date[0] != "deliveryDate"):
+        kind = ACCEPT  # a change that changes nothing Coupa can show
     return _Status(
-        kind, quantity, ack.unit_of_measure or unit, ack, price if kind == DETAIL else None
+        kind,
+        quantity,
+        unit,
+        date if kind != REJECT else None,
+        price if kind == DETAIL else None,
+        None if ack.status in rules.self_explained else _describe(ack.status),
     )
 
 
-def _status_type(ack: LineAcknowledgment, price: Decimal | None) -> str:
-    status = ack.status
-    if status.rejected:
-        return REJECT
-    if status.backordered:
-        return BACKORDERED
-    if status in _PLAIN:
-        return ACCEPT
-    if status in _CHANGES:
-        return DETAIL if price is not None or _delivery_date(ack) else ACCEPT
-    return UNKNOWN
+def _date(ack: LineAcknowledgment, rules: ConfirmationCodes) -> tuple[str, dt.date] | None:
+    """ACK05 as (shipmentDate, date) for the ACK04 qualifiers that say so, else deliveryDate."""
+    if ack.scheduled_date is None:
+        return None
+    shipment = ack.date_qualifier in rules.shipment_date_qualifiers
+    return ("shipmentDate" if shipment else "deliveryDate", ack.scheduled_date)
 
 
 def _settle(statuses: list[_Status], shortfall: Decimal, unit: str) -> list[_Status]:
@@ -222,10 +239,6 @@ def _settle(statuses: list[_Status], shortfall: Decimal, unit: str) -> list[_Sta
             statuses[index] = replace(status, quantity=status.quantity + shortfall)
             return statuses
     return [*statuses, _Status(UNKNOWN, shortfall, unit)]
-
-
-def _delivery_date(ack: LineAcknowledgment) -> bool:
-    return ack.scheduled_date is not None and ack.date_qualifier not in _SHIP_DATES
 
 
 def _write_item(parent: etree._Element, item: _Item, timestamp: dt.datetime, currency: str) -> None:
@@ -244,16 +257,15 @@ def _write_status(
     parent: etree._Element, status: _Status, timestamp: dt.datetime, currency: str
 ) -> None:
     node = element(parent, "ConfirmationStatus", quantity=number(status.quantity), type=status.type)
-    ack = status.ack
-    if ack is not None and ack.scheduled_date is not None and status.type != REJECT:
-        date = on(ack.scheduled_date, timestamp)
-        node.set("deliveryDate" if _delivery_date(ack) else "shipmentDate", date)
+    if status.date is not None:
+        attribute, date = status.date
+        node.set(attribute, on(date, timestamp))
     element(node, "UnitOfMeasure", status.unit_of_measure)
     if status.unit_price is not None:
         price = element(node, "UnitPrice")
         element(price, "Money", amount(status.unit_price), currency=currency)
-    if ack is not None and ack.status not in _SELF_EXPLAINED:
-        element(node, "Comments", _describe(ack.status), lang=LANG)
+    if status.comment is not None:
+        element(node, "Comments", status.comment, lang=LANG)
 
 
 def _describe(status: LineItemStatus) -> str:

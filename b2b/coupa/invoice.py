@@ -15,8 +15,12 @@
 Summary segments (TXI, SAC) are the invoice's; the lines' are used only when the summary has
 none. An invoice whose amounts do not add up to TDS01 raises InvalidDocument naming them; a
 credit memo (BIG07 CR or CN, or a negative total) or an 810 without IT1 lines raises MappingError.
+The codes named here (BIG07 credits, SAC02 tax and shipping charges, TXI01 tax categories) are
+`[invoice]` in maps/cxml/codes.toml, passed in as `codes`; IT103 goes back to the order's unit
+through a UnitTranslation.
 
-    >>> invoice_detail_request(doc, order=order, credentials=creds, payload_id=pid, timestamp=now)
+    >>> invoice_detail_request(doc, order=order, codes=codes, credentials=creds, payload_id=pid,
+    ...                        timestamp=now, units=units)
     b'<?xml version="1.0" encoding="UTF-8"?>\\n<!DOCTYPE cXML SYSTEM ".../InvoiceDetail.dtd">...'
 """
 
@@ -29,11 +33,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
+from b2b.coupa.codes import CxmlCodes, InvoiceCodes
 from b2b.coupa.supplier import (
     INVOICE_DETAIL_DTD_URL,
     LANG,
     CxmlCredentials,
     OrderReference,
+    UnitTranslation,
     amount,
     contact,
     element,
@@ -59,9 +65,6 @@ from b2b.errors import InvalidDocument, MappingError
 __all__ = ["invoice_detail_request"]
 
 _CENT = Decimal("0.01")
-_CREDITS = frozenset({"CR", "CN"})  # X12 640: credit memo, credit invoice
-_TAX_CHARGE = "H850"  # X12 1300: tax
-_SHIPPING_CHARGES = frozenset({"D240", "G830"})  # freight; shipping and handling
 _PARTNER_ROLES = (
     (EntityRole.REMIT_TO, "remitTo"),
     (EntityRole.REMITTANCE_RECEIVER, "remitTo"),
@@ -69,15 +72,6 @@ _PARTNER_ROLES = (
     (EntityRole.SOLD_TO, "soldTo"),
     (EntityRole.INVOICE_ISSUER, "issuerOfInvoice"),
 )
-_TAX_CATEGORIES = {  # X12 963 tax type code → TaxDetail@category
-    "ST": "sales",
-    "LS": "sales",
-    "CA": "sales",
-    "CT": "sales",
-    "SU": "usage",
-    "VA": "vat",
-    "GS": "gst",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,36 +97,42 @@ def invoice_detail_request(
     doc: Invoice,
     *,
     order: OrderReference,
+    codes: CxmlCodes,
     credentials: CxmlCredentials,
     payload_id: str,
     timestamp: dt.datetime,
     currency: str | None = None,
+    units: UnitTranslation | None = None,
 ) -> bytes:
     """The cXML InvoiceDetailRequest (InvoiceDetail.dtd) billing Coupa for `order`.
 
-    `timestamp` (with a time zone) is the document's; `currency` is the order's, used when the
-    810 has no CUR (USD when neither is known).
+    `codes` says what the 810's codes mean (maps/cxml/codes.toml); `units` turns the partner's
+    X12 units back into the order's (none: the X12 codes as they are). `timestamp` (with a time
+    zone) is the document's; `currency` is the order's, used when the 810 has no CUR (USD when
+    neither is known).
 
-        invoice_detail_request(doc, order=order, credentials=creds, payload_id=pid, timestamp=now)
+        invoice_detail_request(doc, order=order, codes=codes, credentials=creds, payload_id=pid,
+                               timestamp=now, units=UnitTranslation.for_order(po, x12.uom))
     """
-    _check(doc)
+    rules = codes.invoice
+    _check(doc, rules)
     currency = doc.currency or currency or "USD"
-    amounts = _amounts(doc)
+    amounts = _amounts(doc, rules)
     root, request = envelope(credentials, payload_id=payload_id, timestamp=timestamp)
     invoice = element(request, "InvoiceDetailRequest")
     _header(invoice, doc, timestamp)
     detail = element(invoice, "InvoiceDetailOrder")
     order_reference(element(detail, "InvoiceDetailOrderInfo"), order)
     for position, line in enumerate(doc.lines, start=1):
-        _item(detail, line, position, currency)
-    _summary(invoice, doc, amounts, currency)
+        _item(detail, line, position, currency, rules=rules, units=units or UnitTranslation())
+    _summary(invoice, doc, amounts, currency, rules)
     return serialize(root, INVOICE_DETAIL_DTD_URL)
 
 
-def _check(doc: Invoice) -> None:
+def _check(doc: Invoice, rules: InvoiceCodes) -> None:
     """Refuse what cannot be a Coupa invoice: credits, no lines, lines without a price."""
     name = f"810 invoice {doc.invoice_number}"
-    if doc.transaction_type in _CREDITS or doc.total < 0:
+    if doc.transaction_type in rules.credit_types or doc.total < 0:
         raise MappingError(
             f"{name} is a credit (BIG07 {doc.transaction_type}, TDS01 {doc.total}):"
             " credit memos are not sent to Coupa as invoices"
@@ -144,14 +144,15 @@ def _check(doc: Invoice) -> None:
             raise InvalidDocument(f"{name}: IT1 {line.line_number or position} has no unit price")
 
 
-def _amounts(doc: Invoice) -> _Amounts:
+def _amounts(doc: Invoice, rules: InvoiceCodes) -> _Amounts:
     """The summary amounts; InvalidDocument when they do not add up to TDS01."""
     charges = doc.charges or tuple(c for line in doc.lines for c in line.charges)
+    other = _charges(charges, rules)
     amounts = _Amounts(
         subtotal=sum((_subtotal(line) for line in doc.lines), Decimal(0)),
-        tax=_tax_total(doc, charges),
-        shipping=_sum(c for c in _charges(charges) if c.code in _SHIPPING_CHARGES),
-        special_handling=_sum(c for c in _charges(charges) if c.code not in _SHIPPING_CHARGES),
+        tax=_tax_total(doc, charges, rules),
+        shipping=_sum(c for c in other if c.code in rules.shipping_charges),
+        special_handling=_sum(c for c in other if c.code not in rules.shipping_charges),
         discount=_sum(c for c in charges if c.indicator is AllowanceChargeIndicator.ALLOWANCE),
     )
     if amounts.net != doc.total:
@@ -174,18 +175,18 @@ def _taxes(doc: Invoice) -> tuple[Tax, ...]:
     return doc.taxes or tuple(tax for line in doc.lines for tax in line.taxes)
 
 
-def _tax_total(doc: Invoice, charges: Sequence[AllowanceCharge]) -> Decimal:
+def _tax_total(doc: Invoice, charges: Sequence[AllowanceCharge], rules: InvoiceCodes) -> Decimal:
     taxes = _taxes(doc)
     if taxes:
         return sum((tax.amount for tax in taxes if tax.amount is not None), Decimal(0))
     charge = AllowanceChargeIndicator.CHARGE
-    return _sum(c for c in charges if c.code == _TAX_CHARGE and c.indicator is charge)
+    return _sum(c for c in charges if c.code == rules.tax_charge and c.indicator is charge)
 
 
-def _charges(charges: Sequence[AllowanceCharge]) -> list[AllowanceCharge]:
+def _charges(charges: Sequence[AllowanceCharge], rules: InvoiceCodes) -> list[AllowanceCharge]:
     """The SAC charges other than tax (a tax SAC restates a TXI or stands in for one)."""
     charge = AllowanceChargeIndicator.CHARGE
-    return [c for c in charges if c.indicator is charge and c.code != _TAX_CHARGE]
+    return [c for c in charges if c.indicator is charge and c.code != rules.tax_charge]
 
 
 def _sum(charges: Iterable[AllowanceCharge]) -> Decimal:
@@ -239,49 +240,55 @@ def _payment_terms(
         element(parent, "PaymentTerm", payInNumberOfDays=str(net_days))
 
 
-def _item(parent: etree._Element, line: InvoiceLine, position: int, currency: str) -> None:
+def _item(
+    parent: etree._Element,
+    line: InvoiceLine,
+    position: int,
+    currency: str,
+    *,
+    rules: InvoiceCodes,
+    units: UnitTranslation,
+) -> None:
     assert line.unit_price is not None  # checked by _check
+    cxml_line = line_number(line.line_number, position)
     node = element(
         parent, "InvoiceDetailItem", invoiceLineNumber=str(position), quantity=number(line.quantity)
     )
-    element(node, "UnitOfMeasure", line.unit_of_measure)
+    element(node, "UnitOfMeasure", units.coupa_unit(cxml_line, line.unit_of_measure))
     element(element(node, "UnitPrice"), "Money", amount(line.unit_price), currency=currency)
-    reference = element(
-        node, "InvoiceDetailItemReference", lineNumber=line_number(line.line_number, position)
-    )
+    reference = element(node, "InvoiceDetailItemReference", lineNumber=cxml_line)
     item_id(reference, line.product_ids)
     if line.description:
         element(reference, "Description", line.description, lang=LANG)
     money(node, "SubtotalAmount", _subtotal(line), currency)
     if line.taxes:
-        _tax(node, line.taxes, currency)
+        _tax(node, line.taxes, currency, rules)
 
 
-def _tax(parent: etree._Element, taxes: Sequence[Tax], currency: str) -> None:
+def _tax(parent: etree._Element, taxes: Sequence[Tax], currency: str, rules: InvoiceCodes) -> None:
     """`<Tax>`: the total, a description, and a TaxDetail for each tax with an amount."""
     total = sum((tax.amount for tax in taxes if tax.amount is not None), Decimal(0))
     node = money(parent, "Tax", total, currency)
-    element(node, "Description", _tax_description(taxes), lang=LANG)
+    element(node, "Description", _tax_description(taxes, rules), lang=LANG)
     for tax in taxes:
         if tax.amount is not None:
-            _tax_detail(node, tax, currency)
+            _tax_detail(node, tax, currency, rules)
 
 
-def _tax_description(taxes: Sequence[Tax]) -> str:
-    names = dict.fromkeys(f"{_category(tax)} tax ({tax.tax_type})" for tax in taxes)
+def _tax_description(taxes: Sequence[Tax], rules: InvoiceCodes) -> str:
+    names = dict.fromkeys(f"{_category(tax, rules)} tax ({tax.tax_type})" for tax in taxes)
     return ", ".join(names) or "tax"
 
 
-def _category(tax: Tax) -> str:
-    return _TAX_CATEGORIES.get(tax.tax_type, "other")
+def _category(tax: Tax, rules: InvoiceCodes) -> str:
+    return rules.tax_categories.get(tax.tax_type, "other")
 
 
-def _tax_detail(parent: etree._Element, tax: Tax, currency: str) -> None:
+def _tax_detail(parent: etree._Element, tax: Tax, currency: str, rules: InvoiceCodes) -> None:
     assert tax.amount is not None
     rate = number(tax.percent) if tax.percent is not None else None
-    detail = element(
-        parent, "TaxDetail", purpose="tax", category=_category(tax), percentageRate=rate
-    )
+    category = _category(tax, rules)
+    detail = element(parent, "TaxDetail", purpose="tax", category=category, percentageRate=rate)
     if tax.basis_amount is not None:
         money(detail, "TaxableAmount", tax.basis_amount, currency)
     money(detail, "TaxAmount", tax.amount, currency)
@@ -289,14 +296,16 @@ def _tax_detail(parent: etree._Element, tax: Tax, currency: str) -> None:
         element(detail, "TaxLocation", tax.jurisdiction, lang=LANG)
 
 
-def _summary(parent: etree._Element, doc: Invoice, amounts: _Amounts, currency: str) -> None:
+def _summary(
+    parent: etree._Element, doc: Invoice, amounts: _Amounts, currency: str, rules: InvoiceCodes
+) -> None:
     summary = element(parent, "InvoiceDetailSummary")
     money(summary, "SubtotalAmount", amounts.subtotal, currency)
     tax = money(summary, "Tax", amounts.tax, currency)
-    element(tax, "Description", _tax_description(_taxes(doc)), lang=LANG)
+    element(tax, "Description", _tax_description(_taxes(doc), rules), lang=LANG)
     for one in doc.taxes:  # the lines' taxes are detailed on the lines
         if one.amount is not None:
-            _tax_detail(tax, one, currency)
+            _tax_detail(tax, one, currency, rules)
     if amounts.special_handling:
         money(summary, "SpecialHandlingAmount", amounts.special_handling, currency)
     if amounts.shipping:

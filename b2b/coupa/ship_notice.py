@@ -11,9 +11,13 @@ ShipNoticePortion   one per purchase order (PRF01), in order of appearance, with
                     OrderReference (`orders`; an order not in it is named by its number only)
 ShipNoticeItem      one per order line: the items of a line (one per pack in the 856) are
                     added up, each pack's SSCC (MAN) becoming a Packaging with its quantity.
-                    lineNumber is LIN01, else the item's position in its order.
+                    lineNumber is LIN01, else the item's position in its order; SN103 goes
+                    back to the order's unit through the order's UnitTranslation (`units`).
 
->>> ship_notice_request(doc, orders={"HMG-PO-100482": order}, credentials=creds, ...)
+The code lists (TD502 carrier qualifiers, TD504 transportation methods, TD108 weight units) are
+`[ship_notice.*]` in maps/cxml/codes.toml, passed in as `codes`.
+
+>>> ship_notice_request(doc, orders={"HMG-PO-100482": order}, codes=codes, credentials=creds, ...)
 b'<?xml version="1.0" encoding="UTF-8"?>\\n<!DOCTYPE cXML SYSTEM ".../Fulfill.dtd">...'
 """
 
@@ -26,11 +30,13 @@ from decimal import Decimal
 
 from lxml import etree
 
+from b2b.coupa.codes import CxmlCodes, ShipNoticeCodes
 from b2b.coupa.supplier import (
     FULFILL_DTD_URL,
     LANG,
     CxmlCredentials,
     OrderReference,
+    UnitTranslation,
     contact,
     element,
     envelope,
@@ -45,18 +51,6 @@ from b2b.documents import EntityRole, ShipNotice, ShippedItem
 
 __all__ = ["ship_notice_request"]
 
-_CARRIER_DOMAINS = {"1": "DUNS", "2": "SCAC", "4": "IATA"}  # X12 66 identification code qualifier
-_ROUTE_METHODS = {  # X12 91 transportation method code → Route@method
-    "A": "air",
-    "AE": "air",
-    "M": "motor",
-    "J": "motor",
-    "LT": "motor",
-    "R": "rail",
-    "S": "ship",
-    "X": "multimodal",
-}
-_WEIGHT_UNITS = {"LB": "LBR", "KG": "KGM", "OZ": "ONZ", "GR": "GRM", "TN": "STN", "MT": "TNE"}
 _PARTY_ROLES = ((EntityRole.SHIP_FROM, "shipFrom"), (EntityRole.SHIP_TO, "shipTo"))
 _PACKAGE = "package"  # PackagingCode when the 856 gives no TD101
 
@@ -77,30 +71,38 @@ def ship_notice_request(
     doc: ShipNotice,
     *,
     orders: Mapping[str, OrderReference],
+    codes: CxmlCodes,
     credentials: CxmlCredentials,
     payload_id: str,
     timestamp: dt.datetime,
+    units: Mapping[str, UnitTranslation] | None = None,
 ) -> bytes:
     """The cXML ShipNoticeRequest (Fulfill.dtd) telling Coupa what shipped against which orders.
 
-    `orders` maps each purchase order number (PRF01) to its OrderReference; `timestamp` (with a
-    time zone) is the document's.
+    `orders` maps each purchase order number (PRF01) to its OrderReference, `units` to the
+    UnitTranslation of its lines (an order not in it keeps the X12 units); `codes` says what the
+    856's codes mean (maps/cxml/codes.toml); `timestamp` (with a time zone) is the document's.
 
-        ship_notice_request(doc, orders={po: ref}, credentials=creds, payload_id=pid, timestamp=now)
+        ship_notice_request(doc, orders={po: ref}, codes=codes, credentials=creds,
+                            payload_id=pid, timestamp=now, units={po: translation})
     """
+    rules = codes.ship_notice
     root, request = envelope(credentials, payload_id=payload_id, timestamp=timestamp)
     notice = element(request, "ShipNoticeRequest")
-    _header(notice, doc, timestamp)
-    _ship_control(notice, doc)
+    _header(notice, doc, timestamp, rules)
+    _ship_control(notice, doc, rules)
     for po_number, items in _by_order(doc).items():
         portion = element(notice, "ShipNoticePortion")
         order_reference(portion, orders.get(po_number) or OrderReference(po_number))
+        translation = (units or {}).get(po_number) or UnitTranslation()
         for line in _lines(items):
-            _item(portion, line, doc.packaging_code or _PACKAGE)
+            _item(portion, line, doc.packaging_code or _PACKAGE, translation)
     return serialize(root, FULFILL_DTD_URL)
 
 
-def _header(parent: etree._Element, doc: ShipNotice, timestamp: dt.datetime) -> None:
+def _header(
+    parent: etree._Element, doc: ShipNotice, timestamp: dt.datetime, rules: ShipNoticeCodes
+) -> None:
     header = element(
         parent,
         "ShipNoticeHeader",
@@ -115,12 +117,12 @@ def _header(parent: etree._Element, doc: ShipNotice, timestamp: dt.datetime) -> 
         party = doc.party(role)
         if party is not None:
             contact(header, party, cxml_role)
-    _packaging(header, doc)
+    _packaging(header, doc, rules)
 
 
-def _packaging(parent: etree._Element, doc: ShipNotice) -> None:
+def _packaging(parent: etree._Element, doc: ShipNotice, rules: ShipNoticeCodes) -> None:
     """The shipment's lading: `<Packaging>` with TD101's code and TD107's weight."""
-    weight_unit = _WEIGHT_UNITS.get(doc.weight_unit or "", doc.weight_unit)
+    weight_unit = rules.weight_units.get(doc.weight_unit or "", doc.weight_unit)
     has_weight = doc.weight is not None and weight_unit is not None
     if doc.packaging_code is None and not has_weight:
         return
@@ -132,20 +134,20 @@ def _packaging(parent: etree._Element, doc: ShipNotice) -> None:
         element(dimension, "UnitOfMeasure", weight_unit)
 
 
-def _ship_control(parent: etree._Element, doc: ShipNotice) -> None:
+def _ship_control(parent: etree._Element, doc: ShipNotice, rules: ShipNoticeCodes) -> None:
     carrier = doc.carrier
     numbers = [(doc.tracking_number, "trackingNumber"), (doc.bill_of_lading, "billOfLading")]
     numbers = [(value, domain) for value, domain in numbers if value]
     if carrier is None or carrier.identifier is None or not numbers:
         return
     control = element(parent, "ShipControl")
-    domain = _CARRIER_DOMAINS.get(carrier.id_qualifier or "", carrier.id_qualifier or "SCAC")
+    domain = rules.carrier_domains.get(carrier.id_qualifier or "", carrier.id_qualifier or "SCAC")
     element(control, "CarrierIdentifier", carrier.identifier, domain=domain)
     for value, number_domain in numbers:
         element(control, "ShipmentIdentifier", value, domain=number_domain)
     if doc.package_count:
         element(control, "PackageIdentification", rangeBegin="1", rangeEnd=str(doc.package_count))
-    method = _ROUTE_METHODS.get(carrier.transport_method or "")
+    method = rules.route_methods.get(carrier.transport_method or "")
     if method is not None:
         element(control, "Route", method=method)
 
@@ -169,25 +171,27 @@ def _lines(items: Sequence[ShippedItem]) -> list[_Line]:
     return [_Line(number, tuple(group)) for number, group in grouped.items()]
 
 
-def _item(parent: etree._Element, line: _Line, packaging_code: str) -> None:
+def _item(parent: etree._Element, line: _Line, packaging_code: str, units: UnitTranslation) -> None:
     first = line.items[0]
     node = element(
         parent, "ShipNoticeItem", quantity=number(line.quantity), lineNumber=line.line_number
     )
     item_id(node, first.product_ids)
-    element(node, "UnitOfMeasure", first.unit_of_measure)
+    element(node, "UnitOfMeasure", units.coupa_unit(line.line_number, first.unit_of_measure))
     for item in line.items:
         if item.package_marks:
-            _package(node, item, packaging_code)
+            _package(
+                node, item, packaging_code, units.coupa_unit(line.line_number, item.unit_of_measure)
+            )
     ordered = first.quantity_ordered
     if ordered is not None:
         element(node, "OrderedQuantity", quantity=number(ordered))
 
 
-def _package(parent: etree._Element, item: ShippedItem, packaging_code: str) -> None:
-    """The pack holding `item`: its SSCC (MAN) and the quantity of the item in it."""
+def _package(parent: etree._Element, item: ShippedItem, packaging_code: str, unit: str) -> None:
+    """The pack holding `item`: its SSCC (MAN) and the quantity of the item in it (in `unit`)."""
     packaging = element(parent, "Packaging")
     element(packaging, "PackagingCode", packaging_code, lang=LANG)
     element(packaging, "ShippingContainerSerialCode", item.package_marks)
     dispatched = element(packaging, "DispatchQuantity", quantity=number(item.quantity))
-    element(dispatched, "UnitOfMeasure", item.unit_of_measure)
+    element(dispatched, "UnitOfMeasure", unit)

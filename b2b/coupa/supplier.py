@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lxml import etree
 
-from b2b.documents import Address, DocumentParty, ProductIdKind
+from b2b.documents import Address, DocumentParty, ProductIdKind, PurchaseOrder
 
-__all__ = ["CxmlCredentials", "OrderReference"]
+__all__ = ["CxmlCredentials", "OrderReference", "UnitTranslation"]
 
 CXML_VERSION = "1.2.063"
 FULFILL_DTD_URL = f"http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/Fulfill.dtd"
@@ -50,6 +50,41 @@ class OrderReference:
     order_id: str
     order_date: dt.datetime | None = None
     payload_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitTranslation:
+    """The partner's X12 units of measure back to Coupa's, for the lines of one order.
+
+    `x12_units` is the partner's table (x12.uom: Coupa unit → X12 code, as the 850 used it) and
+    `ordered` the order's units, by cXML line number, as Coupa sent them. A unit on a line of the
+    order that is the line's own unit, or what the table made of it, becomes the line's unit;
+    another unit becomes the one Coupa unit the table turns into it, when only one does; any
+    other stays the X12 code. With nothing known (`UnitTranslation()`) every code stays.
+
+        units = UnitTranslation.for_order(po, partner.x12.uom)  # line 1 in CS, uom CS = "CA"
+        units.coupa_unit("1", "CA")  # 'CS'
+    """
+
+    x12_units: Mapping[str, str] = field(default_factory=dict)
+    ordered: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_order(cls, order: PurchaseOrder, x12_units: Mapping[str, str]) -> UnitTranslation:
+        """The translation for the lines of `order` with the partner's table `x12_units`."""
+        ordered = {
+            line_number(line.line_number, position): line.unit_of_measure
+            for position, line in enumerate(order.lines, start=1)
+        }
+        return cls(x12_units, ordered)
+
+    def coupa_unit(self, line_number: str, x12_unit: str) -> str:
+        """The unit to tell Coupa for `x12_unit` on the order's line `line_number` (cXML's)."""
+        ordered = self.ordered.get(line_number)
+        if ordered is not None and x12_unit in (ordered, self.x12_units.get(ordered)):
+            return ordered
+        coupa = [unit for unit, code in self.x12_units.items() if code == x12_unit]
+        return coupa[0] if len(coupa) == 1 else x12_unit
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,3 +113,41 @@ def _coupa_messages_any(gateway: RunningGateway, count: int) -> list[dict[str, A
             return found
         time.sleep(0.05)
     raise AssertionError(gateway.messages(SAMPLE_PO)["messages"])
+
+
+def test_a_confirmation_reaches_coupa_in_the_order_s_units(
+    start_gateway: GatewayFactory, tmp_path: Path, coupa: CoupaStandIn
+) -> None:
+    """Line 1 is ordered in cases (CS), which Acme's x12.uom sends as CA and Acme answers in CA:
+    Coupa is told CS again. The other lines (BX, EA, HR) are the same code both ways."""
+    folder = _with_coupa(_partners(tmp_path / "partners"), coupa, tmp_path)
+    gateway = start_gateway(partners_dir=folder)
+    order = SAMPLE.replace(
+        b"<UnitOfMeasure>BX</UnitOfMeasure>", b"<UnitOfMeasure>CS</UnitOfMeasure>", 1
+    )
+    assert order != SAMPLE
+    assert gateway.post_cxml(order).status_code == 200
+    gateway.wait_for(SAMPLE_PO, "sent")
+    answer = (SAMPLES / "acme_855_004010.x12").read_bytes()
+    answer = answer.replace(b"PO1*1*10*BX*", b"PO1*1*10*CA*", 1)
+    answer = answer.replace(b"ACK*IA*10*BX*", b"ACK*IA*10*CA*", 1)  # line 1's, not line 5's
+    assert answer.count(b"*CA*") == 2
+
+    _drop(gateway, "acme", "855.x12", answer)
+
+    _coupa_messages(gateway, 1, "sent")
+    (root,) = [etree.fromstring(body) for _, body in coupa.received]
+    items = {
+        item.get("lineNumber"): (
+            item.findtext("UnitOfMeasure"),
+            [s.findtext("UnitOfMeasure") for s in item.iterfind("ConfirmationStatus")],
+        )
+        for item in root.iterfind(".//ConfirmationItem")
+    }
+    assert items == {
+        "1": ("CS", ["CS"]),
+        "2": ("EA", ["EA"]),
+        "3": ("HR", ["HR"]),
+        "4": ("EA", ["EA"]),
+        "5": ("BX", ["BX", "BX"]),
+    }

@@ -12,8 +12,10 @@ import pytest
 from lxml import etree
 
 from b2b.coupa import (
+    CxmlCodes,
     CxmlCredentials,
     OrderReference,
+    UnitTranslation,
     confirmation_request,
     parse_order_request,
 )
@@ -45,6 +47,7 @@ CREDENTIALS = CxmlCredentials(
 _RECEIVED = parse_order_request((ROOT / "samples" / "cxml" / "order_request_new.xml").read_bytes())
 ORDER = OrderReference(_RECEIVED.order.number, _RECEIVED.order.order_date, _RECEIVED.document_key)
 DTD_DIR = ("cxml-dtd", "1.2.063")
+CODES = CxmlCodes.load(ROOT / "maps" / "cxml" / "codes.toml")
 
 
 def read_x12(path: Path) -> list[BusinessDocument]:
@@ -109,9 +112,21 @@ def fulfill_dtd(corpus: Path) -> etree.DTD:
     return etree.DTD(str(corpus.joinpath(*DTD_DIR, "Fulfill.dtd")))
 
 
-def confirm(doc: OrderConfirmation, order: OrderReference = ORDER) -> etree._Element:
+def confirm(
+    doc: OrderConfirmation,
+    order: OrderReference = ORDER,
+    *,
+    codes: CxmlCodes = CODES,
+    units: UnitTranslation | None = None,
+) -> etree._Element:
     body = confirmation_request(
-        doc, order=order, credentials=CREDENTIALS, payload_id=PAYLOAD_ID, timestamp=NOW
+        doc,
+        order=order,
+        codes=codes,
+        credentials=CREDENTIALS,
+        payload_id=PAYLOAD_ID,
+        timestamp=NOW,
+        units=units,
     )
     return root_of(body)
 
@@ -190,7 +205,7 @@ def test_sample_855_is_valid_against_fulfill_dtd(fulfill_dtd: etree.DTD, name: s
     doc = sample(name)
     assert isinstance(doc, OrderConfirmation)
     body = confirmation_request(
-        doc, order=ORDER, credentials=CREDENTIALS, payload_id=PAYLOAD_ID, timestamp=NOW
+        doc, order=ORDER, codes=CODES, credentials=CREDENTIALS, payload_id=PAYLOAD_ID, timestamp=NOW
     )
 
     assert valid(fulfill_dtd, body), str(fulfill_dtd.error_log)
@@ -200,7 +215,7 @@ def test_envelope_carries_the_supplier_credentials_and_the_fulfill_doctype() -> 
     doc = sample("acme_855_004010.x12")
     assert isinstance(doc, OrderConfirmation)
     body = confirmation_request(
-        doc, order=ORDER, credentials=CREDENTIALS, payload_id=PAYLOAD_ID, timestamp=NOW
+        doc, order=ORDER, codes=CODES, credentials=CREDENTIALS, payload_id=PAYLOAD_ID, timestamp=NOW
     )
     root = root_of(body)
 
@@ -302,7 +317,7 @@ def test_text_is_escaped_and_characters_xml_cannot_carry_are_replaced() -> None:
     doc = OrderConfirmation("00", AcknowledgmentType.ACCEPTED, 'PO <&> "1"', dt.date(2024, 6, 10))
     order = OrderReference('PO <&> "1"')
     body = confirmation_request(
-        doc, order=order, credentials=CREDENTIALS, payload_id="a\x00b", timestamp=NOW
+        doc, order=order, codes=CODES, credentials=CREDENTIALS, payload_id="a\x00b", timestamp=NOW
     )
 
     root = root_of(body)
@@ -323,6 +338,7 @@ def test_a_timestamp_without_zone_is_refused() -> None:
         confirmation_request(
             answer(),
             order=ORDER,
+            codes=CODES,
             credentials=CREDENTIALS,
             payload_id=PAYLOAD_ID,
             timestamp=dt.datetime(2024, 6, 14, 9, 30),

@@ -20,7 +20,7 @@ from b2b.documents import Invoice, OrderConfirmation, ShipNotice
 from b2b.errors import InvalidDocument
 from b2b.mapping import BusinessDocument
 from tests.conftest import CORPUS
-from tests.coupa.test_supplier import CREDENTIALS, DTD_DIR, NOW, PAYLOAD_ID, read_x12, valid
+from tests.coupa.test_supplier import CODES, CREDENTIALS, DTD_DIR, NOW, PAYLOAD_ID, read_x12, valid
 from tests.coupa.test_supplier_invoice import assert_sums_agree
 from tests.mapping.test_inbound_corpus import FILES
 
@@ -34,7 +34,12 @@ NOT_ADDING_UP = {
 
 
 def to_cxml(doc: BusinessDocument) -> bytes:
-    common = {"credentials": CREDENTIALS, "payload_id": PAYLOAD_ID, "timestamp": NOW}
+    common = {
+        "codes": CODES,
+        "credentials": CREDENTIALS,
+        "payload_id": PAYLOAD_ID,
+        "timestamp": NOW,
+    }
     if isinstance(doc, ShipNotice):
         orders = {po: OrderReference(po) for po in doc.po_numbers}
         return ship_notice_request(doc, orders=orders, **common)  # type: ignore[arg-type]

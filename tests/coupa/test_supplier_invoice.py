@@ -21,6 +21,7 @@ from b2b.documents import (
 )
 from b2b.errors import InvalidDocument, MappingError
 from tests.coupa.test_supplier import (
+    CODES,
     CREDENTIALS,
     DTD_DIR,
     NOW,
@@ -42,6 +43,7 @@ def bill(doc: Invoice, order: OrderReference = ORDER, currency: str | None = Non
     return invoice_detail_request(
         doc,
         order=order,
+        codes=CODES,
         credentials=CREDENTIALS,
         payload_id=PAYLOAD_ID,
         timestamp=NOW,

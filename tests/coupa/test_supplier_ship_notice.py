@@ -13,6 +13,7 @@ from lxml import etree
 from b2b.coupa import OrderReference, ship_notice_request
 from b2b.documents import Carrier, ShipNotice, ShippedItem, ShippedOrder
 from tests.coupa.test_supplier import (
+    CODES,
     CREDENTIALS,
     NOW,
     ORDER,
@@ -33,6 +34,7 @@ def notify(doc: ShipNotice, orders: dict[str, OrderReference] | None = None) -> 
     body = ship_notice_request(
         doc,
         orders={ORDER.order_id: ORDER} if orders is None else orders,
+        codes=CODES,
         credentials=CREDENTIALS,
         payload_id=PAYLOAD_ID,
         timestamp=NOW,
@@ -105,6 +107,7 @@ def test_sample_856_is_valid_against_fulfill_dtd(fulfill_dtd: etree.DTD, name: s
     body = ship_notice_request(
         doc,
         orders={ORDER.order_id: ORDER},
+        codes=CODES,
         credentials=CREDENTIALS,
         payload_id=PAYLOAD_ID,
         timestamp=NOW,
@@ -149,7 +152,7 @@ def test_one_line_in_two_packs_is_one_item_with_two_packages() -> None:
 def test_without_a_carrier_there_is_no_ship_control(fulfill_dtd: etree.DTD) -> None:
     doc = shipment(ShippedItem(Decimal(1), "EA", "PO-A", "1"))
     body = ship_notice_request(
-        doc, orders={}, credentials=CREDENTIALS, payload_id=PAYLOAD_ID, timestamp=NOW
+        doc, orders={}, codes=CODES, credentials=CREDENTIALS, payload_id=PAYLOAD_ID, timestamp=NOW
     )
 
     assert root_of(body).find(".//ShipControl") is None
