@@ -29,6 +29,7 @@ from b2b.store.schema import (
     documents,
     inbound_files,
     inbound_interchanges,
+    message_events,
     messages,
 )
 from b2b.store.states import MessageState
@@ -403,6 +404,8 @@ def _reconcile(conn: Connection, received: AckReceived, now: dt.datetime) -> str
     what = f"{received.level} {received.control_number}"
     if row is None:
         return f"acknowledgment for {what} matches nothing we sent to {received.partner_id}"
+    if _already_acknowledged(conn, row.id, received.summary):
+        return f"acknowledgment for {what} was already recorded (message {row.id}): no change"
     settles = received.level == "group" or received.status == "R"
     if settles:
         conn.execute(
@@ -416,6 +419,17 @@ def _reconcile(conn: Connection, received: AckReceived, now: dt.datetime) -> str
         )
     add_event(conn, row.id, now, "acknowledged", received.summary)
     return f"acknowledgment for {what}: {received.summary} (message {row.id})"
+
+
+def _already_acknowledged(conn: Connection, message_id: int, summary: str) -> bool:
+    """The same acknowledgment came before: the partner sent its 997 again, in a new interchange."""
+    e = message_events.c
+    found = conn.execute(
+        select(e.id)
+        .where(e.message_id == message_id, e.state == "acknowledged", e.detail == summary)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _keep_document(

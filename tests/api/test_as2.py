@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -257,3 +258,22 @@ def test_a_refused_message_does_not_use_up_its_message_id(
     assert b"authentication-failed" in refused.content
     assert b"processed" in accepted.content
     assert b"error" not in accepted.content.split(b"Disposition:")[1].split(b"\r\n")[0]
+
+
+def test_an_async_mdn_received_twice_settles_the_message_once(
+    start_gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    partner = _partner_side(start_gateway, tmp_path)
+    ours = _our_side(start_gateway, tmp_path, partner, mdn="async")
+    ours.post_cxml(AS2_SAMPLE)
+    message = ours.wait_for(AS2_PO, "sent")
+    url = partner.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(url) as conn:
+        headers_json, body = conn.execute(
+            "select mdn_headers, mdn_body from as2_inbound where mdn_state = 'sent'"
+        ).fetchone()
+    headers = [(str(n), str(v)) for n, v in json.loads(headers_json)]
+    again = ours.client.post("/as2/mdn", content=bytes(body), headers=headers)
+    assert again.status_code == 200
+    settled = ours.messages(AS2_PO)["messages"][0]
+    assert settled["events"] == message["events"]  # nothing new: the MDN had already settled it

@@ -371,3 +371,23 @@ def test_an_interchange_naming_another_sender_than_its_channel_is_rejected(
     (interchange,) = file["interchanges"]
     assert "ISA05/ISA06 ZZ:GLOBEXEDI is not acme's interchange ID" in interchange["notes"]
     assert gateway.messages(SAMPLE_PO)["documents"] == []
+
+
+def test_a_997_sent_twice_has_one_effect(gateway: RunningGateway) -> None:
+    """The partner resends its 997 in a new interchange (a new ISA13): recorded once."""
+    sent = _sent_850(gateway)
+    group = sent["control_numbers"]["GS06"]
+    body = _ack_997(group, "A", ("0001", "A"))
+    _drop(gateway, "acme", "997.x12", _interchange(ACME, 601, "997", "004010", body))
+    _acknowledged(gateway, SAMPLE_PO)
+    _drop(gateway, "acme", "997-again.x12", _interchange(ACME, 602, "997", "004010", body))
+
+    def both_read() -> bool:
+        files = gateway.client.get("/inbound").json()["files"]
+        return len(files) == 2 and all(f["state"] == "processed" for f in files)
+
+    _wait(gateway, both_read, "the second 997 read")
+    (message,) = gateway.messages(SAMPLE_PO)["messages"]
+    assert [e["state"] for e in message["events"]].count("acknowledged") == 1
+    (again,) = gateway.client.get("/inbound").json()["files"][0]["interchanges"]
+    assert any("already recorded" in note for note in again["notes"])
