@@ -2,7 +2,8 @@
 """The two commands. Needs only Python 3.11+; sets up everything else itself.
 
 python3 dev.py run     start the gateway (SQLite, example partners) on http://127.0.0.1:8080
-python3 dev.py test    install what the tests need, then lint, type-check and run every test
+python3 dev.py test    install what the tests need, then lint, type-check and run every test,
+                       once on SQLite and once on PostgreSQL
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -105,6 +107,14 @@ def cmd_run(args: list[str]) -> None:
         partner.wait(timeout=30)
 
 
+# The suite runs twice: the second time every gateway and store the tests open is in
+# PostgreSQL (tests/conftest.py). B2B_TEST_DATABASE=sqlite or postgresql runs only that one.
+PYTEST_RUNS = {
+    "sqlite": "gateways and stores on SQLite (the tests of both backends on both)",
+    "postgresql": "every gateway and store on PostgreSQL (B2B_TEST_DATABASE=postgresql)",
+}
+
+
 def cmd_test(args: list[str]) -> None:
     ensure_venv()
     ensure_system_packages()
@@ -114,8 +124,13 @@ def cmd_test(args: list[str]) -> None:
     run(py, "-m", "ruff", "format", "--check", "b2b", "tests", "bench", "dev.py")
     say("mypy --strict")
     run(py, "-m", "mypy")
-    say("pytest")
-    run(py, "-m", "pytest", *args)
+    chosen = os.environ.get("B2B_TEST_DATABASE")
+    runs = [chosen] if chosen else list(PYTEST_RUNS)
+    for number, database in enumerate(runs, 1):
+        which, started = f"pytest {number}/{len(runs)}", time.monotonic()
+        say(f"{which}: {PYTEST_RUNS.get(database, database)}")
+        run(py, "-m", "pytest", *args, env={**os.environ, "B2B_TEST_DATABASE": database})
+        say(f"{which} ({database}) passed in {time.monotonic() - started:.0f} s")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from b2b.as2 import (
     parse_mdn,
 )
 from b2b.errors import AS2Error, B2BError, PermanentTransportError
+from b2b.failpoints import failpoint
 from b2b.partners import PartnerProfile
 from b2b.partners.security import As2Directory, PartnerAs2
 from b2b.store import Claim, utcnow
@@ -83,7 +84,9 @@ def deliver(
             stored=stored,
             now=utcnow(),
         )
+    failpoint("as2.before-post")
     reply = poster.post(stored.headers, stored.body)
+    failpoint("as2.after-post")
     mdn = entry.outbound.mdn
     if mdn is None:
         return f"as2:{poster.url} HTTP {reply.status}, no MDN requested"

@@ -1,4 +1,5 @@
-"""The `b2b` command: serve, worker, partners check, certs new, messages list/show, inbound list.
+"""The `b2b` command: serve, worker, partners check, certs new, messages list/show, inbound list,
+db upgrade/current.
 
 $ b2b serve                 # HTTP gateway + embedded worker, SQLite by default
 $ b2b messages show --po 4711
@@ -26,10 +27,12 @@ partners_app = typer.Typer(help="Trading partner profiles.", no_args_is_help=Tru
 messages_app = typer.Typer(help="Where is a PO? Messages and their history.", no_args_is_help=True)
 certs_app = typer.Typer(help="Our AS2 keys and certificates.", no_args_is_help=True)
 inbound_app = typer.Typer(help="What partners sent us, and what we answered.", no_args_is_help=True)
+db_app = typer.Typer(help="The database's schema: Alembic migrations.", no_args_is_help=True)
 app.add_typer(partners_app, name="partners")
 app.add_typer(certs_app, name="certs")
 app.add_typer(messages_app, name="messages")
 app.add_typer(inbound_app, name="inbound")
+app.add_typer(db_app, name="db")
 
 
 def _settings() -> Settings:
@@ -181,7 +184,9 @@ def _engine() -> Any:
 def messages_list(
     po: Annotated[str | None, typer.Option(help="PO number.")] = None,
     partner: Annotated[str | None, typer.Option(help="Partner id.")] = None,
-    state: Annotated[str | None, typer.Option(help="received, queued, sent, failed.")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="received, queued, awaiting-mdn, sent, failed, dead.")
+    ] = None,
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only those whose 997/999 is overdue.")
     ] = False,
@@ -267,6 +272,29 @@ def messages_show(
             typer.echo(f"  {step['at']}  {step['step']:<28} {detail}")
 
 
+@messages_app.command("resend")
+def messages_resend(
+    message_id: Annotated[int, typer.Argument(help="Message id.")],
+    reissue: Annotated[
+        bool,
+        typer.Option("--reissue", help="New control numbers: map the order again."),
+    ] = False,
+) -> None:
+    """Send a sent, failed or dead message again: the same bytes (ISA13, AS2 Message-ID), or
+    with --reissue new control numbers. Exit 1 if it is in flight or unknown."""
+    from b2b.errors import ResendRefused, UnknownMessage
+    from b2b.store import request_resend, utcnow
+
+    try:
+        resent = request_resend(
+            engine=_engine(), message_id=message_id, now=utcnow(), reissue=reissue
+        )
+    except (UnknownMessage, ResendRefused) as exc:
+        typer.echo(f"error: {exc.reason}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"message {resent.message_id} {resent.state}: {resent.detail}")
+
+
 @inbound_app.command("list")
 def inbound_list(
     partner: Annotated[str | None, typer.Option(help="Partner id.")] = None,
@@ -288,6 +316,38 @@ def inbound_list(
             )
             for note in i["notes"]:
                 typer.echo(f"          {note}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations to B2B_DATABASE_URL (serve and worker also do, at start)."""
+    from b2b.errors import StoreUnavailable
+    from b2b.store import migrations, open_engine, transaction
+
+    _logging()  # Alembic logs each revision it applies
+    try:
+        engine = open_engine(_settings().database_url, create=False)
+        with transaction(engine) as conn:
+            revision = migrations.upgrade(conn)
+        engine.dispose()
+    except (ConfigurationError, StoreUnavailable) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"database at revision {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the revision of B2B_DATABASE_URL and the newest this gateway knows."""
+    from b2b.store import migrations, open_engine, transaction
+
+    engine = open_engine(_settings().database_url, create=False)
+    with transaction(engine) as conn:
+        found = migrations.current(conn)
+    engine.dispose()
+    typer.echo(
+        f"database at revision {found or 'none'}; this gateway's newest is {migrations.head()}"
+    )
 
 
 def _print_message(m: dict[str, Any]) -> None:

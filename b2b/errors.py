@@ -14,6 +14,8 @@
     ├── TransportError               a send failed and a retry may help (refused, timeout)
     │   └── PermanentTransportError  a retry will not help (auth refused, host key mismatch)
     │       └── HostKeyMismatch      the server's key is not the one pinned in the profile
+    ├── UnknownMessage               http 404: no outbound message has that id
+    ├── ResendRefused                http 409: in flight, or nothing to re-issue from
     ├── AS2Error                     an AS2 message cannot be processed: MDN "error: ..." modifier
     │   ├── AS2AuthenticationFailed      bad signature, tampered content, unknown signer
     │   ├── AS2DecryptionFailed          none of our keys opens the envelope
@@ -131,9 +133,15 @@ class X12EnvelopeError(X12Error):
 
 
 class TransportError(B2BError):
-    """A send failed in a way a later retry may fix (connection refused, timeout, reset)."""
+    """A send failed in a way a later retry may fix (connection refused, timeout, reset, HTTP
+    408, 429 or 5xx). `retry_after`: the seconds the server asked us to wait (Retry-After).
+    """
 
     retryable = True
+
+    def __init__(self, reason: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class PermanentTransportError(TransportError):
@@ -144,6 +152,19 @@ class PermanentTransportError(TransportError):
 
 class HostKeyMismatch(PermanentTransportError):
     """The server presented a host key other than the one pinned in the partner profile."""
+
+
+class UnknownMessage(B2BError):
+    """No outbound message has the id an operator named."""
+
+    http_status = 404
+
+
+class ResendRefused(B2BError):
+    """An operator asked to resend a message that cannot be resent now (it is still in flight:
+    received, queued, retrying or awaiting its MDN), or cannot be re-issued (no order to map)."""
+
+    http_status = 409
 
 
 class StoreUnavailable(B2BError):

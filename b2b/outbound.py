@@ -1,6 +1,9 @@
 """The outbound half of the pipeline: what a worker does with one due message.
 
-claim ─► map to X12 ─► control numbers + exact bytes stored ─► send ─► sent | retry | failed
+claim ─► map to X12 ─► control numbers, exact bytes stored ─► send ─► sent | retry | failed | dead
+
+Messages to one partner leave one after another, in the order they were accepted (see
+`claim_next`), unless its profile says `[delivery] parallel = true`.
 
 >>> transports = TransportCache(gateway.settings)
 >>> while process_next(gateway, transports, worker="node1-w1"): ...
@@ -20,7 +23,8 @@ from b2b.config import Settings
 from b2b.coupa import parse_order_headers, parse_order_request
 from b2b.documents import OrderType, PurchaseOrder, ReceivedOrder, SourceFormat
 from b2b.engine import Gateway
-from b2b.errors import B2BError, MappingError, PermanentTransportError
+from b2b.errors import B2BError, MappingError, PermanentTransportError, TransportError
+from b2b.failpoints import failpoint
 from b2b.mapping import map_order_change, map_purchase_order
 from b2b.partners import As2Transport, PartnerProfile
 from b2b.store import (
@@ -47,7 +51,12 @@ def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -
     now = utcnow()
     lease = dt.timedelta(seconds=gateway.settings.lease_seconds)
     claim = claim_next(
-        engine=gateway.engine, blobs=gateway.blobs, worker=worker, now=now, lease=lease
+        engine=gateway.engine,
+        blobs=gateway.blobs,
+        worker=worker,
+        now=now,
+        lease=lease,
+        parallel=_parallel(gateway),
     )
     if claim is None:
         return False
@@ -57,7 +66,7 @@ def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -
         _fail(gateway, claim, worker, f"partner {claim.partner_id!r} is no longer configured")
         return True
     if claim.state == MessageState.AWAITING_MDN and claim.attempts >= partner.retry.max_attempts:
-        _fail(gateway, claim, worker, f"no MDN after {claim.attempts} attempts")
+        _fail(gateway, claim, worker, f"no MDN after {claim.attempts} attempts", dead=True)
         return True
     try:
         built = _built(claim) or _map(gateway, claim, partner, worker)
@@ -66,6 +75,11 @@ def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -
         return True
     _send(gateway, transports, claim=claim, partner=partner, built=built, worker=worker)
     return True
+
+
+def _parallel(gateway: Gateway) -> frozenset[str]:
+    """The partners whose messages may leave side by side (`[delivery] parallel = true`)."""
+    return frozenset(p.id for p in gateway.partners if p.delivery.parallel)
 
 
 def _built(claim: Claim) -> Built | None:
@@ -158,13 +172,7 @@ def _send(
             gateway, transports, claim=claim, partner=partner, built=built, worker=worker
         )
     except B2BError as exc:
-        attempt = claim.attempts + 1
-        give_up = not exc.retryable or attempt >= partner.retry.max_attempts
-        retry_at = (
-            None if give_up else utcnow() + dt.timedelta(seconds=partner.retry.backoff(attempt))
-        )
-        reason = f"attempt {attempt}: {type(exc).__name__}: {exc.reason}"
-        _fail(gateway, claim, worker, reason, retry_at=retry_at, attempted=True)
+        _send_failed(gateway, claim, partner, worker, exc)
         return
     if receipt is None:  # an asynchronous MDN is awaited
         log.info(
@@ -174,6 +182,7 @@ def _send(
             partner.id,
         )
         return
+    failpoint("outbound.before-record-sent")
     record_sent(
         engine=gateway.engine,
         message_id=claim.message_id,
@@ -215,7 +224,8 @@ def _deliver(
     receipt = transport.send(
         OutboundFile(claim.message_id, partner.id, built.filename, built.payload)
     )
-    return f"{receipt.transport}:{receipt.location}"
+    detail = f" ({receipt.detail})" if receipt.detail else ""  # size, SHA-256, "already..."
+    return f"{receipt.transport}:{receipt.location}{detail}"
 
 
 def _post_to_coupa(
@@ -228,6 +238,24 @@ def _post_to_coupa(
     return post_cxml(client, claim.url, built.payload, timeout=settings.timeout_seconds)
 
 
+def _send_failed(
+    gateway: Gateway, claim: Claim, partner: PartnerProfile, worker: str, exc: B2BError
+) -> None:
+    """A permanent failure stops at once ("failed"); a retryable one is retried after the
+    partner's backoff (or the server's Retry-After) until its last attempt ("dead")."""
+    attempt = claim.attempts + 1
+    reason = f"attempt {attempt}: {type(exc).__name__}: {exc.reason}"
+    if not exc.retryable:
+        _fail(gateway, claim, worker, reason, attempted=True)
+    elif attempt >= partner.retry.max_attempts:
+        _fail(gateway, claim, worker, f"{reason}; no attempts left", attempted=True, dead=True)
+    else:
+        retry_after = exc.retry_after if isinstance(exc, TransportError) else None
+        delay = partner.retry.delay(attempt, retry_after=retry_after)
+        retry_at = utcnow() + dt.timedelta(seconds=delay)
+        _fail(gateway, claim, worker, reason, retry_at=retry_at, attempted=True)
+
+
 def _fail(
     gateway: Gateway,
     claim: Claim,
@@ -236,8 +264,10 @@ def _fail(
     *,
     retry_at: dt.datetime | None = None,
     attempted: bool = False,
+    dead: bool = False,
 ) -> None:
-    """Record a failed step: retried at `retry_at`, or failed for good when it is None."""
+    """Record a failed step: retried at `retry_at`, or failed for good when it is None (dead
+    when `dead`: the retries are used up)."""
     record_failure(
         engine=gateway.engine,
         message_id=claim.message_id,
@@ -246,9 +276,10 @@ def _fail(
         now=utcnow(),
         retry_at=retry_at,
         attempted=attempted,
+        dead=dead,
     )
     level = logging.WARNING if retry_at else logging.ERROR
-    outcome = f"retry at {retry_at:%H:%M:%S}" if retry_at else "failed"
+    outcome = f"retry at {retry_at:%H:%M:%S}" if retry_at else ("dead" if dead else "failed")
     log.log(level, "message %d (PO %s) %s: %s", claim.message_id, claim.po_number, outcome, reason)
 
 

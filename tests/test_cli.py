@@ -22,7 +22,7 @@ from b2b.store.inbound import (
     record_read,
 )
 from b2b.store.schema import messages
-from tests.conftest import ROOT
+from tests.conftest import ROOT, NewDatabase
 from tests.factories import acceptance
 
 
@@ -61,8 +61,8 @@ def test_a_wrong_setting_is_named(tmp_path: Path) -> None:
     assert "B2B_PORT" in result.stderr
 
 
-def test_messages_show_tells_where_a_po_is(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'b2b.sqlite3'}"
+def test_messages_show_tells_where_a_po_is(new_database: NewDatabase) -> None:
+    url = new_database()
     engine = open_engine(url)
     accept_documents(engine=engine, items=[acceptance("4711")])
     engine.dispose()
@@ -79,8 +79,8 @@ def test_messages_show_tells_where_a_po_is(tmp_path: Path) -> None:
     assert "nothing found" in missing.stderr
 
 
-def test_messages_list_overdue_shows_only_late_acknowledgments(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'b2b.sqlite3'}"
+def test_messages_list_overdue_shows_only_late_acknowledgments(new_database: NewDatabase) -> None:
+    url = new_database()
     engine = open_engine(url)
     accept_documents(engine=engine, items=[acceptance("4711"), acceptance("4712")])
     with engine.begin() as conn:  # 4711 was sent a day ago and its 997 was due an hour ago
@@ -96,8 +96,10 @@ def test_messages_list_overdue_shows_only_late_acknowledgments(tmp_path: Path) -
     assert "acknowledgment OVERDUE since" in shown.stdout
 
 
-def test_inbound_list_shows_each_interchange_verdict_and_what_was_done(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'b2b.sqlite3'}"
+def test_inbound_list_shows_each_interchange_verdict_and_what_was_done(
+    tmp_path: Path, new_database: NewDatabase
+) -> None:
+    url = new_database()
     engine = open_engine(url)
     blobs = BlobStore(tmp_path / "blobs")
     data = b"ISA*00*..."

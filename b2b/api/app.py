@@ -24,16 +24,20 @@ from b2b.api.views import (
 from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
-from b2b.errors import PayloadTooLarge
+from b2b.errors import PayloadTooLarge, ResendRefused, UnknownMessage
 from b2b.store import (
+    MessageState,
     find_business_documents,
     find_inbound,
     find_messages,
     find_rejections,
     get_message,
+    request_resend,
     utcnow,
 )
 from b2b.worker import start_worker_thread
+
+STATES = tuple(s.value for s in MessageState)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -162,6 +166,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         overdue: bool = False,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
+        if state is not None and state not in STATES:
+            raise HTTPException(400, f"state: {state!r} is not one of {', '.join(STATES)}")
         engine_ = _gateway(request).engine
         now = utcnow()
         found = find_messages(
@@ -192,6 +198,21 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         if found is None:
             raise HTTPException(404, f"no message {message_id}")
         return message_json(found, utcnow())
+
+    @app.post(
+        "/messages/{message_id}/resend",
+        summary="Resend a sent, failed or dead message: the same bytes, or new control numbers",
+    )
+    def resend(request: Request, message_id: int, reissue: bool = False) -> dict[str, Any]:
+        gateway = _gateway(request)
+        try:
+            resent = request_resend(
+                engine=gateway.engine, message_id=message_id, now=utcnow(), reissue=reissue
+            )
+        except (UnknownMessage, ResendRefused) as exc:
+            raise HTTPException(exc.http_status, exc.reason) from exc
+        gateway.wake.set()
+        return {"id": resent.message_id, "state": resent.state, "detail": resent.detail}
 
     @app.get("/inbound", summary="Files partners sent, with the verdict on each interchange")
     def inbound(

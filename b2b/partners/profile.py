@@ -6,6 +6,7 @@ Unknown keys and impossible values are refused at load time; see `registry.load_
 from __future__ import annotations
 
 import enum
+import random as _random
 from collections.abc import Callable
 from typing import Annotated, Literal, Self
 
@@ -252,17 +253,53 @@ def _plain(parse: Callable[[str], enum.Enum], value: str) -> str:
 
 
 class Retry(_Strict):
-    """Retry schedule for failed sends: exponential backoff capped, then the message fails."""
+    """Retry schedule for failed sends: exponential backoff with jitter, capped; after
+    `max_attempts` the message is dead-lettered (state "dead").
+
+    >>> Retry(initial_backoff_seconds=30, jitter=0).delay(3)
+    120.0
+    """
 
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
     initial_backoff_seconds: Annotated[float, Field(gt=0)] = 30.0
     max_backoff_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    #: each wait is spread uniformly over ±jitter of its value (0.2: ±20%), never past the cap,
+    #: so that messages that failed together are not all retried at once
+    jitter: Annotated[float, Field(ge=0, lt=1)] = 0.2
 
     def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        """Seconds to wait after failed attempt number `attempt` (1-based), before jitter."""
         return float(
             min(self.max_backoff_seconds, self.initial_backoff_seconds * 2 ** (attempt - 1))
         )
+
+    def delay(
+        self,
+        attempt: int,
+        *,
+        retry_after: float | None = None,
+        random: Callable[[], float] = _random.random,
+    ) -> float:
+        """Seconds to wait after failed attempt `attempt`: the backoff with jitter drawn from
+        `random` (uniform in [0, 1)), or the partner's Retry-After when it gave one; never
+        more than `max_backoff_seconds`."""
+        if retry_after is not None:
+            return min(self.max_backoff_seconds, max(0.0, retry_after))
+        base = self.backoff(attempt)
+        low = base * (1 - self.jitter)
+        high = min(self.max_backoff_seconds, base * (1 + self.jitter))
+        return low + (high - low) * random()
+
+
+class Delivery(_Strict):
+    """How messages to this partner leave.
+
+    Messages to one partner leave in the order they were accepted: one waits while an earlier
+    one to the same partner (and destination: the partner's X12, or Coupa's cXML) is
+    unfinished, retries included. `parallel = true` lets them go side by side, in any order.
+    """
+
+    parallel: bool = False
 
 
 def _domain_identities(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -333,6 +370,7 @@ class PartnerProfile(_Strict):
     #: where the partner's files are fetched from (AS2 needs no entry: partners post to us)
     inbound: Inbound | None = None
     retry: Retry = Retry()
+    delivery: Delivery = Delivery()
 
     @model_validator(mode="after")
     def _as2_for_as2_transport(self) -> PartnerProfile:

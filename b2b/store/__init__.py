@@ -36,6 +36,7 @@ from b2b.store.queue import (
     record_sent,
     release,
 )
+from b2b.store.resend import Resent, request_resend
 from b2b.store.states import MessageState
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "MessageView",
     "Rejection",
     "RejectionView",
+    "Resent",
     "accept_documents",
     "claim_next",
     "find_business_documents",
@@ -66,6 +68,7 @@ __all__ = [
     "record_rejection",
     "record_sent",
     "release",
+    "request_resend",
     "transaction",
     "utcnow",
 ]

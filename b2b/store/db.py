@@ -1,4 +1,4 @@
-"""Opening the database, creating the schema, and translating driver errors in one place.
+"""Opening the database, migrating its schema, and translating driver errors in one place.
 
 >>> engine = open_engine("sqlite:///var/b2b.sqlite3")
 """
@@ -15,16 +15,21 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from b2b.errors import ConfigurationError, StoreUnavailable
-from b2b.store.schema import SCHEMA_VERSION, metadata, schema_version
+from b2b.store import migrations
 
 
 def open_engine(url: str, *, create: bool = True) -> Engine:
-    """An engine for `url` (sqlite:///path or postgresql+psycopg://...), schema ensured."""
+    """An engine for `url` (sqlite:///path or postgresql+psycopg://...), schema at head.
+
+    The Alembic revisions (b2b/store/migrations) are applied in one transaction: on SQLite
+    under the write lock, on PostgreSQL under an advisory lock. `create=False` leaves the
+    database as it is.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url, parsed.database)
@@ -36,9 +41,12 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
             " (allowed: sqlite, postgresql)"
         )
     if create:
-        with transaction(engine) as conn:
-            metadata.create_all(conn)
-            _check_version(conn)
+        try:
+            with transaction(engine) as conn:
+                migrations.upgrade(conn)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
 
 
@@ -95,24 +103,6 @@ class _FileLock:
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, _FileLock] = weakref.WeakKeyDictionary()
 _NO_LOCK = nullcontext()
-
-
-def _check_version(conn: Connection) -> None:
-    found = conn.execute(select(schema_version.c.version)).scalar()
-    if found is None:
-        conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
-    elif found < SCHEMA_VERSION:
-        raise ConfigurationError(
-            f"database schema version {found} is older than the {SCHEMA_VERSION} this gateway"
-            " needs, and there is no automatic migration yet: delete the development database"
-            " (and its data folder) to start afresh, or migrate it by hand (b2b/store/schema.py"
-            " lists the changes)"
-        )
-    elif found > SCHEMA_VERSION:
-        raise ConfigurationError(
-            f"database schema version {found} was made by a newer gateway;"
-            f" this one understands version {SCHEMA_VERSION}"
-        )
 
 
 @contextmanager

@@ -11,16 +11,26 @@ A large interchange lives in the BlobStore, its key in `messages.payload_blob`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
 from b2b.store.schema import control_numbers, documents, message_events, messages
-from b2b.store.states import CLAIMABLE, MessageState
+from b2b.store.states import CLAIMABLE, UNFINISHED, MessageState
 
 
 class LeaseLost(Exception):
@@ -59,18 +69,32 @@ class Built:
 
 
 def claim_next(
-    *, engine: Engine, blobs: BlobStore, worker: str, now: dt.datetime, lease: dt.timedelta
+    *,
+    engine: Engine,
+    blobs: BlobStore,
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    parallel: Collection[str] = (),
 ) -> Claim | None:
-    """Lease the oldest due message to `worker`; None when nothing is due."""
+    """Lease the oldest due message to `worker`; None when nothing is due.
+
+    Per-partner order: a message is due only when no earlier one (lower id) to the same
+    partner and destination is unfinished (received, queued, awaiting its MDN, or waiting
+    for a retry); a failed, dead or sent one no longer holds the queue. Partners in
+    `parallel` (their profile's `[delivery] parallel = true`) are exempt.
+    """
+    m = messages.c
     with transaction(engine) as conn:
         row = conn.execute(
-            select(messages.c.id)
+            select(m.id)
             .where(
-                messages.c.state.in_(CLAIMABLE),
-                messages.c.next_attempt_at <= now,
-                or_(messages.c.lease_expires_at.is_(None), messages.c.lease_expires_at < now),
+                m.state.in_(CLAIMABLE),
+                m.next_attempt_at <= now,
+                or_(m.lease_expires_at.is_(None), m.lease_expires_at < now),
+                _first_in_line(parallel),
             )
-            .order_by(messages.c.next_attempt_at, messages.c.id)
+            .order_by(m.next_attempt_at, m.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         ).first()
@@ -78,10 +102,33 @@ def claim_next(
             return None
         conn.execute(
             update(messages)
-            .where(messages.c.id == row.id)
+            .where(m.id == row.id)
             .values(lease_owner=worker, lease_expires_at=now + lease)
         )
         return _load_claim(conn, blobs, row.id)
+
+
+_EARLIER = messages.alias("earlier")
+
+
+def _first_in_line(parallel: Collection[str]) -> ColumnElement[bool]:
+    """The message heads its partner queue: it is the earliest unfinished message to its
+    partner and destination; or the partner sends in parallel.
+
+    Written as "id IN (the heads)" rather than "NOT EXISTS (an earlier unfinished one)": the
+    heads are one grouped pass over the unfinished messages, where PostgreSQL turns NOT EXISTS
+    into an anti-join that compares each waiting message with every earlier one (quadratic in
+    a partner's backlog: 10 s for 20,000 waiting, against 6 ms). The heads come from
+    ix_messages_due (state leading), so sent messages, however many, are never read.
+    """
+    e = _EARLIER.c
+    heads = (
+        select(func.min(e.id)).where(e.state.in_(UNFINISHED)).group_by(e.partner_id, e.destination)
+    )
+    first = messages.c.id.in_(heads)
+    if not parallel:
+        return first
+    return or_(messages.c.partner_id.in_(sorted(parallel)), first)
 
 
 def _load_claim(conn: Connection, blobs: BlobStore, message_id: int) -> Claim:
@@ -139,7 +186,7 @@ def previous_document(*, engine: Engine, message_id: int) -> tuple[str, bytes] |
                 m.po_number == current.po_number,
                 m.id < message_id,
                 m.destination == "partner",
-                m.state != MessageState.FAILED.value,
+                m.state.not_in((MessageState.FAILED.value, MessageState.DEAD.value)),
                 or_(m.payload.is_not(None), m.payload_blob.is_not(None)),
             )
             .order_by(m.id.desc())
@@ -285,8 +332,10 @@ def record_failure(
     now: dt.datetime,
     retry_at: dt.datetime | None,
     attempted: bool,
+    dead: bool = False,
 ) -> None:
-    """A step failed: retry at `retry_at`, or fail for good when it is None.
+    """A step failed: retry at `retry_at`; when it is None, stop: "failed" (a permanent
+    failure), or "dead" when `dead` (the retries are used up: dead-lettered, history kept).
 
     `attempted` says whether a send was tried (it counts towards the partner's max attempts).
     """
@@ -300,9 +349,9 @@ def record_failure(
         if attempted:
             values["attempts"] = messages.c.attempts + 1
         if retry_at is None:
-            values["state"] = MessageState.FAILED.value
-            update_leased(conn, message_id, worker, **values)
-            add_event(conn, message_id, now, MessageState.FAILED.value, reason)
+            state = MessageState.DEAD if dead else MessageState.FAILED
+            update_leased(conn, message_id, worker, state=state.value, **values)
+            add_event(conn, message_id, now, state.value, reason)
         else:
             update_leased(conn, message_id, worker, next_attempt_at=retry_at, **values)
             add_event(

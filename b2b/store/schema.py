@@ -14,10 +14,13 @@ business_documents    the 855/856/810 inside them, one row per PO they answer
 A large body (over blobs.INLINE_LIMIT) is not in its row: the row's `*_blob` column holds its
 key in the BlobStore, and the inline column is NULL.
 
-Version 2 added the `*_blob` columns. Version 3 added inbound X12: the three inbound tables,
-the acknowledgment columns of `messages` (`ack_*`), acknowledgments we send as messages
-(`document_id` NULL, `inbound_interchange_id` naming what they answer), and cXML for Coupa as
-messages (`destination` "coupa", `url`).
+A change to these tables is also an Alembic revision in b2b/store/migrations/versions/ (how to
+write one: b2b/store/migrations/__init__.py); tests/store/test_migrations.py checks that the
+revisions make exactly these tables. Revision 0001 is the schema that gateways before
+migrations marked as `schema_version` 3: version 2 had added the `*_blob` columns, version 3
+inbound X12 (the three inbound tables, the acknowledgment columns of `messages` (`ack_*`),
+acknowledgments we send as messages (`document_id` NULL, `inbound_interchange_id` naming what
+they answer), and cXML for Coupa as messages (`destination` "coupa", `url`)).
 """
 
 from __future__ import annotations
@@ -38,15 +41,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 3
-
 metadata = MetaData()
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
 When = DateTime(timezone=True)
 BlobKey = String(64)  # a large body's SHA-256 key in the BlobStore (b2b/store/blobs.py)
-
-schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 documents = Table(
     "documents",

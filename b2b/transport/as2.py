@@ -1,7 +1,8 @@
 """AS2's HTTP leg: POST a built message to the partner (or an MDN to an async URL).
 
-Errors are translated here, once: a connection problem, a time-out or a 5xx may pass with a
-retry (TransportError); a 4xx will not (PermanentTransportError).
+Errors are translated here, once: a connection problem, a time-out, HTTP 408, 429 or 5xx may
+pass with a retry (TransportError, carrying the answer's Retry-After); any other 4xx, or a 3xx
+(redirects are not followed), will not (PermanentTransportError). See `b2b.transport.http`.
 
     >>> with As2Poster(profile.transport, certs_dir=Path("certs")) as poster:
     ...     reply = poster.post(built.headers, built.body)
@@ -19,6 +20,7 @@ import httpx
 
 from b2b.errors import ConfigurationError, PermanentTransportError, TransportError
 from b2b.partners import As2Transport
+from b2b.transport.http import http_error
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -64,12 +66,9 @@ def post(client: httpx.Client, url: str, headers: Headers, body: bytes) -> HttpR
     with _translate(url):
         response = client.post(url, content=content, headers=fields)
     reply = HttpReply(response.status_code, tuple(response.headers.multi_items()), response.content)
-    if reply.status >= 500:
-        raise TransportError(f"{url} answered HTTP {reply.status}")
-    if reply.status >= 300:
-        raise PermanentTransportError(
-            f"{url} answered HTTP {reply.status}: {reply.body[:200].decode('utf-8', 'replace')}"
-        )
+    if not 200 <= reply.status < 300:
+        detail = reply.body[:200].decode("utf-8", "replace").strip()
+        raise http_error(url, reply.status, detail, retry_after=response.headers.get("retry-after"))
     return reply
 
 

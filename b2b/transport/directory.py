@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from b2b.errors import ConfigurationError, PermanentTransportError, TransportError
+from b2b.failpoints import failpoint
 from b2b.partners import DirectoryTransport
 from b2b.transport.base import OutboundFile, Receipt, delivery_detail, now, temporary_name
 
@@ -53,6 +54,7 @@ class DirectorySender:
         with _translate_errors(final):
             if _already_delivered(final, item.data):
                 return self._receipt(final, item, "already delivered with identical bytes")
+            failpoint("directory.before-write")
             _publish(temporary, final, item.data)
             _fsync_folder(self.folder)
         return self._receipt(final, item, "")

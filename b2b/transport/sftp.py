@@ -44,6 +44,7 @@ from b2b.errors import (
     PermanentTransportError,
     TransportError,
 )
+from b2b.failpoints import failpoint
 from b2b.partners import SftpServer, SftpTransport
 from b2b.transport.base import OutboundFile, Receipt, delivery_detail, now, temporary_name
 
@@ -302,7 +303,9 @@ class SftpSender:
         temporary = posixpath.join(connection.folder, temporary_name(item.filename, suffix))
         if _already_delivered(connection, final, item.data):
             return final, "already delivered with identical bytes"
+        failpoint("sftp.before-upload")
         _upload(connection, temporary, item.data)
+        failpoint("sftp.before-rename")
         _rename(connection, temporary, final)
         return final, ""
 
@@ -396,7 +399,11 @@ def _upload(connection: SftpConnection, temporary: str, data: bytes) -> None:
     sftp = connection.sftp
     with sftp.open(temporary, "wb") as remote:
         remote.set_pipelined(True)
-        remote.write(data)
+        half = len(data) // 2  # two writes, so a crash test can stop between them
+        remote.write(data[:half])
+        remote.flush()
+        failpoint("sftp.during-upload")
+        remote.write(data[half:])
     size = sftp.stat(temporary).st_size
     if size != len(data):
         with contextlib.suppress(OSError):

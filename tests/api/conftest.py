@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import create_engine, text
 
 from b2b.api.app import create_app
 from b2b.config import Settings, load_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, NewDatabase
 from tests.fixtures.ports import free_port
 
 
@@ -37,6 +38,15 @@ class RunningGateway:
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of `sql` on this gateway's database, SQLite or PostgreSQL."""
+        engine = create_engine(self.settings.database_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(sql))]
+        finally:
+            engine.dispose()
 
     def wait_for(self, po: str, state: str, timeout: float = 20) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -71,13 +81,16 @@ GatewayFactory = Callable[..., RunningGateway]
 
 
 @pytest.fixture
-def start_gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
-    """Start a gateway with the example partners; keyword arguments override settings."""
+def start_gateway(tmp_path: Path, new_database: NewDatabase) -> Iterator[GatewayFactory]:
+    """Start a gateway with the example partners; keyword arguments override settings.
+
+    The gateways of a test share one database (SQLite, or PostgreSQL when
+    B2B_TEST_DATABASE=postgresql) unless one is given its own: `database="partner"`.
+    """
     stack: list[Iterator[RunningGateway]] = []
 
     def start(**overrides: Any) -> RunningGateway:
         values: dict[str, Any] = {
-            "database_url": f"sqlite:///{tmp_path / 'b2b.sqlite3'}",
             "partners_dir": ROOT / "partners",
             "maps_dir": ROOT / "maps",
             "certs_dir": ROOT / "certs",
@@ -86,6 +99,9 @@ def start_gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
         }
         port = int(overrides.pop("port", 0)) or free_port()
         values["public_url"] = f"http://127.0.0.1:{port}"  # where partners post async MDNs
+        database = overrides.pop("database", "b2b")
+        if "database_url" not in overrides:
+            values["database_url"] = new_database(database)
         values.update(overrides)
         gen = serve(load_settings(**values), port)
         stack.append(gen)

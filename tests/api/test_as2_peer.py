@@ -6,7 +6,6 @@ check strictly; it sends, we verify and return an MDN that it accepts.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -49,9 +48,7 @@ mdn_signed = true
 
 
 def _inbound(gateway: RunningGateway) -> list[tuple[str, str, bytes]]:
-    url = gateway.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(url) as conn:
-        rows = conn.execute("select as2_from, status, payload from as2_inbound").fetchall()
+    rows = gateway.query("select as2_from, status, payload from as2_inbound")
     return [(a, s, bytes(p or b"")) for a, s, p in rows]
 
 
@@ -150,9 +147,5 @@ def test_django_pyas2_sends_and_accepts_our_async_mdn(
 
     [done] = _until(settled)  # our worker posted the MDN; django-pyas2 verified it
     assert (done.mdn_status, done.mdn_signed) == ("R", True)
-    url = ours.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(url) as conn:
-        [(state, attempts)] = conn.execute(
-            "select mdn_state, mdn_attempts from as2_inbound"
-        ).fetchall()
+    [(state, attempts)] = ours.query("select mdn_state, mdn_attempts from as2_inbound")
     assert (state, attempts) == ("sent", 1)  # posted by our worker, not in the HTTP answer

@@ -59,7 +59,7 @@ def test_the_850_lands_on_the_partners_sftp_server_under_its_final_name(
     assert message["receipt"].startswith("sftp:")
 
 
-def test_an_unreachable_partner_is_retried_with_backoff_then_failed(
+def test_an_unreachable_partner_is_retried_with_backoff_then_dead_lettered(
     start_gateway: GatewayFactory, sshd: SshServer, tmp_path: Path
 ) -> None:
     retry = "[retry]\nmax_attempts = 3\ninitial_backoff_seconds = 0.2\n"
@@ -68,10 +68,11 @@ def test_an_unreachable_partner_is_retried_with_backoff_then_failed(
     )
     gateway = start_gateway(partners_dir=partners)
     gateway.post_cxml(INITECH)
-    message = gateway.wait_for(SAMPLE_PO, "failed")
+    message = gateway.wait_for(SAMPLE_PO, "dead")
     assert message["attempts"] == 3
     states = [e["state"] for e in message["events"]]
-    assert states == ["received", "mapped", "queued", "retry", "retry", "failed"]
+    assert states == ["received", "mapped", "queued", "retry", "retry", "dead"]
+    assert gateway.client.get("/messages", params={"state": "dead"}).json()["messages"]
     assert "TransportError" in message["last_error"]
     # every attempt sent the same interchange: numbers were assigned once
     assert message["control_numbers"]["ISA13"] == "000000001"

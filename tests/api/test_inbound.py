@@ -271,7 +271,7 @@ def test_an_as2_partner_answers_our_850_with_a_999_that_settles_it(
     profile = profile.replace("http://127.0.0.1:8080", f"http://127.0.0.1:{our_port}")
     (partner_profiles / "b2b-gateway.toml").write_text(profile)
     partner = start_gateway(
-        database_url=f"sqlite:///{tmp_path / 'partner.sqlite3'}",
+        database="partner",
         data_dir=tmp_path / "partner-var",
         partners_dir=partner_profiles,
         as2_id="B2B-DEMO-PARTNER",

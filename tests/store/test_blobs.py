@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
 
-from b2b.errors import ConfigurationError, StoreUnavailable
-from b2b.store import Built, accept_documents, claim_next, open_engine, record_mapped
+from b2b.errors import StoreUnavailable
+from b2b.store import Built, accept_documents, claim_next, record_mapped
 from b2b.store.as2 import StoredAs2, load_as2_built, record_as2_built
 from b2b.store.blobs import INLINE_LIMIT, BlobStore
-from b2b.store.schema import as2_outbound, messages, schema_version
+from b2b.store.schema import as2_outbound, messages
 from tests.factories import acceptance
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -102,13 +101,3 @@ def test_a_large_built_as2_message_is_sent_again_from_its_file(
         body = conn.execute(select(as2_outbound.c.body)).scalar()
     assert body is None
     assert load_as2_built(engine=engine, blobs=blobs, message_id=message_id) == stored
-
-
-def test_a_database_of_the_previous_schema_is_refused_with_what_to_do(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    engine = open_engine(url)
-    with engine.begin() as conn:
-        conn.execute(update(schema_version).values(version=1))
-    engine.dispose()
-    with pytest.raises(ConfigurationError, match="delete the development database"):
-        open_engine(url)

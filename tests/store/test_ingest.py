@@ -19,6 +19,7 @@ from b2b.store import (
     record_rejection,
 )
 from b2b.store.schema import documents, messages
+from tests.conftest import sqlite_only
 from tests.factories import acceptance
 from tests.fixtures.ports import free_port
 
@@ -109,7 +110,9 @@ def test_unreachable_database_is_store_unavailable() -> None:
 
 
 def test_writer_fails_every_waiting_request_when_the_database_goes_away(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    engine = open_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    # SQLite only: its missing table is an OperationalError. PostgreSQL's outage is
+    # tests/api/test_store_outage.py.
+    engine = open_engine(sqlite_only(tmp_path))
     writer = IngestWriter(engine)
     writer.start()
     with engine.begin() as conn:

@@ -1,5 +1,5 @@
 """AS2's HTTP leg against real local HTTP(S) servers: Basic credentials, TLS client certificates,
-and how answers and failures are classified."""
+and how answers and failures are classified (5xx, 408 and 429 retried, after Retry-After)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from b2b.errors import PermanentTransportError, TransportError
 from b2b.partners import As2Transport
 from b2b.transport.as2 import CHUNK, As2Poster
+from b2b.transport.http import parse_retry_after
 from tests.fixtures.ports import free_port
 
 
@@ -26,6 +27,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     seen: list[dict[str, str]] = []  # noqa: RUF012 - shared with the test on purpose
     bodies: list[bytes] = []  # noqa: RUF012 - shared with the test on purpose
     status = 200
+    answer_headers: tuple[tuple[str, str], ...] = ()
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
@@ -33,6 +35,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.seen.append(dict(self.headers.items()))
         self.send_response(self.status)
         self.send_header("Content-Type", "text/plain")
+        for name, value in self.answer_headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
@@ -82,13 +86,28 @@ def test_a_large_body_arrives_whole_with_its_length(
 
 
 @pytest.mark.parametrize(
-    ("status", "error"), [(503, TransportError), (401, PermanentTransportError)]
+    ("status", "error"),
+    [
+        (500, TransportError),
+        (502, TransportError),
+        (503, TransportError),
+        (408, TransportError),  # Request Timeout
+        (429, TransportError),  # Too Many Requests
+        (400, PermanentTransportError),
+        (401, PermanentTransportError),
+        (403, PermanentTransportError),
+        (404, PermanentTransportError),
+        (409, PermanentTransportError),
+        (413, PermanentTransportError),
+        (415, PermanentTransportError),
+        (302, PermanentTransportError),  # redirects are not followed
+    ],
 )
-def test_a_5xx_is_retryable_and_a_4xx_is_not(
+def test_5xx_408_and_429_are_retryable_and_other_answers_are_not(
     server: tuple[http.server.HTTPServer, type[_Handler]],
     tmp_path: Path,
     status: int,
-    error: type[Exception],
+    error: type[TransportError],
 ) -> None:
     httpd, handler = server
     handler.status = status
@@ -100,6 +119,46 @@ def test_a_5xx_is_retryable_and_a_4xx_is_not(
     ):
         poster.post((), b"x")
     assert raised.type is error  # a 401 is not merely "a TransportError"
+    assert raised.value.retryable is (error is TransportError)
+    assert f"HTTP {status}" in raised.value.reason
+    assert raised.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "seconds"),
+    [
+        (429, "120", 120.0),
+        (503, "0", 0.0),
+        (408, "Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date gone by: at once
+        (429, "soon", None),  # unreadable: the partner's backoff decides
+    ],
+)
+def test_the_retry_after_of_a_retryable_answer_is_kept(
+    server: tuple[http.server.HTTPServer, type[_Handler]],
+    tmp_path: Path,
+    status: int,
+    retry_after: str,
+    seconds: float | None,
+) -> None:
+    httpd, handler = server
+    handler.status = status
+    handler.answer_headers = (("Retry-After", retry_after),)
+    url = f"http://127.0.0.1:{httpd.server_port}/"
+    with (
+        As2Poster(_settings(url), certs_dir=tmp_path) as poster,
+        pytest.raises(TransportError) as raised,
+    ):
+        poster.post((), b"x")
+    assert raised.value.retryable
+    assert raised.value.retry_after == seconds
+
+
+def test_a_retry_after_date_counts_from_now() -> None:
+    now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+    assert parse_retry_after("Sat, 28 Nov 2026 12:02:30 GMT", now=now) == 150.0
+    assert parse_retry_after(" 45 ", now=now) == 45.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("-5") is None
 
 
 def test_nobody_listening_is_retryable(tmp_path: Path) -> None:

@@ -113,3 +113,40 @@ def test_an_answer_that_is_not_cxml_counts_by_its_http_status(
     with pytest.raises(TransportError, match="Coupa answered 502") as caught:
         post_cxml(client, broken_proxy.url, b"<cXML/>", timeout=5)
     assert caught.value.retryable
+
+
+@pytest.fixture
+def answering() -> Iterator[tuple[str, list[int]]]:
+    """A server before Coupa answering each POST with the next HTTP status queued (Retry-After
+    60 with each), a plain text body."""
+    statuses: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(statuses.pop(0))
+            self.send_header("Retry-After", "60")
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b"busy")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", statuses
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(408, True), (429, True), (403, False)])
+def test_408_and_429_are_retried_after_retry_after_and_other_4xx_are_not(
+    client: httpx.Client, answering: tuple[str, list[int]], status: int, retryable: bool
+) -> None:
+    url, statuses = answering
+    statuses.append(status)
+    with pytest.raises(TransportError, match=f"Coupa answered {status}") as caught:
+        post_cxml(client, url, b"<cXML/>", timeout=5)
+    assert caught.value.retryable is retryable
+    assert caught.value.retry_after == (60.0 if retryable else None)
