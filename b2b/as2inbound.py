@@ -160,7 +160,7 @@ def _mdn(
 
 
 def _disposition(error: AS2Error | None) -> str:
-    return "processed" if error is None else f"processed/{error.disposition_modifier}"
+    return "processed" if error is None else error.disposition
 
 
 def _log(envelope: AS2Envelope, error: AS2Error | None, duplicate: bool) -> None:

@@ -268,7 +268,8 @@ def messages_show(
     if po is not None:
         typer.echo(f"timeline of PO {po}:")
         for step in timeline(views, documents, refused):
-            detail = step["detail"] if isinstance(step["detail"], str) else ""
+            detail = step["detail"]
+            detail = detail if isinstance(detail, str) else json.dumps(detail)
             typer.echo(f"  {step['at']}  {step['step']:<28} {detail}")
 
 

@@ -29,6 +29,7 @@ from b2b.coupa import (
     new_payload_id,
     parse_order_headers,
     parse_order_request,
+    redact_shared_secrets,
     render_cxml_response,
 )
 from b2b.coupa.receipt import render_order_receipt
@@ -164,7 +165,8 @@ async def receive_cxml(gateway: Gateway, body: bytes) -> Answer:
     except B2BError as exc:
         return await reject(gateway, SourceFormat.CXML, body, exc, now=now)
     ok = _cxml_answer(gateway, 200, "OK", "", now)
-    return await _accept(gateway, [(received, partner)], body, ok, now)
+    # Checked above, the secret is not kept: the stored bytes still parse and map to the 850.
+    return await _accept(gateway, [(received, partner)], redact_shared_secrets(body), ok, now)
 
 
 async def receive_coupa_xml(gateway: Gateway, body: bytes, token: str | None) -> Answer:
@@ -236,7 +238,7 @@ async def reject(
     answer = _error_answer(gateway, source, exc, now)
     rejection = Rejection(
         source_format=source.value,
-        raw=body[:keep_bytes],
+        raw=redact_shared_secrets(body[:keep_bytes]),  # a refused cXML's secret is not kept
         reason=exc.reason,
         error=type(exc).__name__,
         response_status=answer.status,

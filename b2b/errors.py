@@ -19,7 +19,10 @@
     ├── AS2Error                     an AS2 message cannot be processed: MDN "error: ..." modifier
     │   ├── AS2AuthenticationFailed      bad signature, tampered content, unknown signer
     │   ├── AS2DecryptionFailed          none of our keys opens the envelope
-    │   ├── AS2InsufficientSecurity      unsigned / unencrypted where the profile requires it
+    │   ├── AS2InsufficientSecurity      unsigned / unencrypted where the profile requires it, or
+    │   │                                a weak algorithm it does not allow (SHA-1, 3DES; MD5, RC2)
+    │   ├── AS2UnsupportedMicAlgorithms  a required signed-receipt-micalg we do not accept:
+    │   │                                "failed/Failure: unsupported MIC-algorithms"
     │   ├── AS2UnknownTradingPartner     no profile for the AS2-From / AS2-To pair
     │   ├── AS2DecompressionFailed       corrupt compressed data, or over the size limit
     │   ├── AS2MalformedMessage          unreadable MIME or CMS: unexpected-processing-error
@@ -181,6 +184,14 @@ class AS2Error(B2BError):
     """
 
     disposition_modifier: ClassVar[str] = "error: unexpected-processing-error"
+    #: "processed" for an error met while processing; "failed" when the MDN request itself
+    #: cannot be honoured (RFC 4130 §7.4.3, RFC 3798 §3.2.6)
+    disposition_type: ClassVar[str] = "processed"
+
+    @property
+    def disposition(self) -> str:
+        """The MDN's disposition type and modifier: "processed/error: decryption-failed"."""
+        return f"{self.disposition_type}/{self.disposition_modifier}"
 
 
 class AS2AuthenticationFailed(AS2Error):
@@ -197,9 +208,18 @@ class AS2DecryptionFailed(AS2Error):
 
 
 class AS2InsufficientSecurity(AS2Error):
-    """The partner profile requires a signed or encrypted message and this one is not."""
+    """The partner profile requires a signed or encrypted message and this one is not, or it is
+    signed or encrypted with an algorithm the profile does not allow (SHA-1, 3DES) or that is
+    never accepted (MD5, RC2, RC4, DES)."""
 
     disposition_modifier = "error: insufficient-message-security"
+
+
+class AS2UnsupportedMicAlgorithms(AS2Error):
+    """The MDN request names, as required, only MIC algorithms the profile does not allow."""
+
+    disposition_type = "failed"
+    disposition_modifier = "Failure: unsupported MIC-algorithms"
 
 
 class AS2UnknownTradingPartner(AS2Error):

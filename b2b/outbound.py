@@ -20,7 +20,7 @@ import httpx
 
 from b2b import as2flow
 from b2b.config import Settings
-from b2b.coupa import parse_order_headers, parse_order_request
+from b2b.coupa import parse_order_headers, parse_order_request, restore_shared_secret
 from b2b.documents import OrderType, PurchaseOrder, ReceivedOrder, SourceFormat
 from b2b.engine import Gateway
 from b2b.errors import B2BError, MappingError, PermanentTransportError, TransportError
@@ -206,7 +206,8 @@ def _deliver(
 ) -> str | None:
     """Hand the bytes to the transport: the receipt, or None while an MDN is awaited."""
     if claim.destination == "coupa":
-        return _post_to_coupa(transports.coupa_client, claim, partner, built)
+        secret = gateway.coupa_secrets.get(partner.id)
+        return _post_to_coupa(transports.coupa_client, claim, partner, built, secret)
     transport = transports.get(partner)
     if isinstance(transport, As2Poster):
         return as2flow.deliver(
@@ -229,13 +230,16 @@ def _deliver(
 
 
 def _post_to_coupa(
-    client: httpx.Client, claim: Claim, partner: PartnerProfile, built: Built
+    client: httpx.Client, claim: Claim, partner: PartnerProfile, built: Built, secret: str | None
 ) -> str:
     """Post the cXML of a partner's document to Coupa; its Response Status decides."""
     settings = partner.coupa.documents
-    if claim.url is None or settings is None:
+    if claim.url is None or settings is None or secret is None:
         raise PermanentTransportError(f"{partner.id} has no [coupa.documents] to post to")
-    return post_cxml(client, claim.url, built.payload, timeout=settings.timeout_seconds)
+    # The stored payload is not the bytes sent: it carries REDACTED for the SharedSecret (see
+    # b2b.tocoupa). The stored bytes + the partner's current secret = the bytes sent.
+    body = restore_shared_secret(built.payload, secret)
+    return post_cxml(client, claim.url, body, timeout=settings.timeout_seconds)
 
 
 def _send_failed(

@@ -6,7 +6,8 @@ Each refers to the order it answers as Coupa sent it (orderID, orderDate, and th
 the OrderRequest), found in the store; its units of measure are the order lines' again where the
 partner's `x12.uom` table made the X12 code from them (UnitTranslation); its codes are read by
 the gateway's `cxml_codes` (maps/cxml/codes.toml). It carries the supplier's credentials from
-the partner's `[coupa.documents]`, and is queued as a message to that buyer's Coupa URL.
+the partner's `[coupa.documents]` (the SharedSecret as REDACTED, put in when it is posted), and
+is queued as a message to that buyer's Coupa URL.
 
 >>> deliveries, notes = coupa_deliveries(gateway, partner, lookups, [("855", confirmation)])
 """
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from b2b.coupa import (
+    REDACTED,
     CxmlCodes,
     CxmlCredentials,
     OrderReference,
@@ -57,7 +59,9 @@ def coupa_deliveries(
     settings = partner.coupa.documents
     if settings is None:
         return (), []
-    credentials = _credentials(settings, gateway.coupa_secrets[partner.id])
+    # Stored with REDACTED for the SharedSecret: b2b.outbound puts the partner's secret in
+    # when it posts, so the secret never rests in messages.payload.
+    credentials = _credentials(settings, REDACTED)
     found: list[CoupaDelivery] = []
     notes: list[str] = []
     for set_id, document in documents:

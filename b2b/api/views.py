@@ -68,7 +68,8 @@ def timeline(
             step = {"step": f"{label}: {event.state}", "detail": event.detail, "message": m.id}
             steps.append((event.at, 1, step))
     for d in documents:
-        step = {"step": f"{d.transaction_set} from {d.partner_id}", "detail": d.summary}
+        summary = json.loads(d.summary)
+        step = {"step": f"{d.transaction_set} from {d.partner_id}", "detail": summary}
         steps.append((d.received_at, 0, step))
     for r in refused:
         steps.append((r.received_at, 0, {"step": f"{r.source_format} refused", "detail": r.reason}))

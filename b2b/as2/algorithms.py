@@ -171,6 +171,24 @@ _CIPHER_OIDS = {
     Encryption.TRIPLEDES_CBC: asn1.oid("1.2.840.113549.3.7"),
 }
 DIGEST_BY_OID = {value: key for key, value in _DIGEST_OIDS.items()}
+#: what a partner may sign and encrypt with unless its profile allows a weak algorithm too
+STRONG_DIGESTS = frozenset({Digest.SHA256, Digest.SHA384, Digest.SHA512})
+STRONG_ENCRYPTIONS = frozenset(
+    {Encryption.AES128_CBC, Encryption.AES192_CBC, Encryption.AES256_CBC}
+)
+#: weak algorithms a partner's profile may allow (`allow_weak`), by their plain names
+WEAK = {"sha1": Digest.SHA1, "tripledes_cbc": Encryption.TRIPLEDES_CBC}
+#: broken algorithms we never accept, whatever the profile says: named, so the refusal can say so
+NEVER_DIGESTS = {
+    asn1.oid("1.2.840.113549.2.5"): "MD5",
+    asn1.oid("1.2.840.113549.2.2"): "MD2",
+}
+NEVER_ENCRYPTIONS = {
+    asn1.oid("1.2.840.113549.3.2"): "RC2-CBC",
+    asn1.oid("1.2.840.113549.3.4"): "RC4",
+    asn1.oid("1.3.14.3.2.7"): "DES-CBC",
+}
+_NEVER = re.compile(r"^(md5|md2|rc2|rc4|des)\d*$")
 DIGEST_BY_RSA_OID = {value: key for key, value in _RSA_OIDS.items()}
 ENCRYPTION_BY_OID = {value: key for key, value in _CIPHER_OIDS.items()}
 
@@ -210,6 +228,25 @@ def parse_mic_algorithm(name: str) -> Digest:
     if found is None:
         allowed = ", ".join(d.micalg for d in Digest)
         raise ConfigurationError(f"unknown MIC/digest algorithm {name!r}; allowed: {allowed}")
+    return found
+
+
+def parse_weak_algorithm(name: str) -> Digest | Encryption:
+    """The weak algorithm a profile's `allow_weak` entry names: SHA-1 or 3DES, any spelling.
+
+    MD5, RC2, RC4 and DES are refused by name (never accepted); strong ones need no allowance.
+
+    >>> parse_weak_algorithm("sha-1"), parse_weak_algorithm("3des")
+    (<Digest.SHA1: 'sha1'>, <Encryption.TRIPLEDES_CBC: 'tripledes_cbc'>)
+    """
+    compact = _SEPARATORS.sub("", name.strip().lower()).removesuffix("cbc")
+    never = _NEVER.match(compact)
+    if never:
+        raise ConfigurationError(f"{never[1].upper()} is never accepted, so it cannot be allowed")
+    found: Digest | Encryption | None = find_mic_algorithm(name) or _CIPHER_NAMES.get(compact)
+    if found is None or found not in WEAK.values():
+        allowed = ", ".join(WEAK)
+        raise ConfigurationError(f"{name!r} is not a weak algorithm to allow; allowed: {allowed}")
     return found
 
 

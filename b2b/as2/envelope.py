@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from b2b.as2 import mime
-from b2b.as2.algorithms import find_mic_algorithm
+from b2b.as2.algorithms import Digest, find_mic_algorithm
 from b2b.as2.model import (
     AS2_VERSION,
     AS2Envelope,
@@ -108,7 +108,8 @@ def _mdn_request(fields: mime.Headers) -> MdnRequest | None:
 @functools.lru_cache(maxsize=256)
 def _parse_mdn_request(notification_to: str, options: str, async_url: str | None) -> MdnRequest:
     """The MdnRequest these header values make (cached: a partner sends the same ones)."""
-    signed, required, algorithm, name = False, False, None, None
+    signed, required, micalg_required = False, False, False
+    known: list[tuple[Digest, str]] = []
     for option in options.split(";"):
         key, _, value = option.partition("=")
         importance, *values = [v.strip() for v in value.split(",")]
@@ -116,8 +117,10 @@ def _parse_mdn_request(notification_to: str, options: str, async_url: str | None
         if key == "signed-receipt-protocol" and any(v.lower() == "pkcs7-signature" for v in values):
             signed, required = True, importance.lower() == "required"
         elif key == "signed-receipt-micalg":
-            known = [(find_mic_algorithm(v), v) for v in values if find_mic_algorithm(v)]
-            algorithm, name = known[0] if known else (None, None)
+            micalg_required = importance.lower() == "required"
+            found = [(find_mic_algorithm(v), v) for v in values]
+            known = [(digest, v) for digest, v in found if digest is not None]
+    algorithm, name = known[0] if known else (None, None)
     return MdnRequest(
         notification_to=notification_to,
         signed=signed,
@@ -125,4 +128,6 @@ def _parse_mdn_request(notification_to: str, options: str, async_url: str | None
         mic_algorithm_name=name,
         async_url=async_url,
         signature_required=required,
+        mic_algorithms=tuple(known),
+        mic_algorithm_required=micalg_required,
     )

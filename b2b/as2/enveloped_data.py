@@ -1,6 +1,7 @@
 """CMS EnvelopedData (RFC 5652 §6) with RSA key transport: encrypt to a partner, decrypt to us.
 
-Content encryption: AES-128/192/256-CBC or 3DES-CBC; key transport: RSA PKCS#1 v1.5 or RSAES-OAEP
+Content encryption: AES-128/192/256-CBC or 3DES-CBC (RC2, RC4 and DES are refused by name);
+key transport: RSA PKCS#1 v1.5 or RSAES-OAEP
 (SHA-1 defaults when we write; any OAEP hash when we read). Decryption tries the key whose
 certificate the recipient info names first, then every other key we hold (certificate rollover).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -25,10 +26,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from b2b.as2 import asn1
-from b2b.as2.algorithms import ENCRYPTION_BY_OID, Encryption, KeyTransport
+from b2b.as2.algorithms import ENCRYPTION_BY_OID, NEVER_ENCRYPTIONS, Encryption, KeyTransport
 from b2b.as2.certificates import KeyPair, issuer_and_serial, rsa_public_key
 from b2b.as2.signed_data import ID_DATA
-from b2b.errors import AS2DecryptionFailed, AS2MalformedMessage
+from b2b.errors import AS2DecryptionFailed, AS2InsufficientSecurity, AS2MalformedMessage
 
 ID_ENVELOPED_DATA = asn1.oid("1.2.840.113549.1.7.3")
 _RSA = asn1.oid("1.2.840.113549.1.1.1")
@@ -126,12 +127,21 @@ class _Recipient:
     encrypted_key: bytes
 
 
-def decrypt(der: bytes, keys: Sequence[KeyPair]) -> Decrypted:
+def decrypt(
+    der: bytes, keys: Sequence[KeyPair], *, accept: Collection[Encryption] | None = None
+) -> Decrypted:
     """Open an EnvelopedData ContentInfo with the first of `keys` that can.
 
-    Raises AS2DecryptionFailed when none can, AS2MalformedMessage when it is not EnvelopedData.
+    Raises AS2DecryptionFailed when none can, AS2MalformedMessage when it is not EnvelopedData,
+    AS2InsufficientSecurity, before any key is tried, when its cipher is not in `accept` (None:
+    any we know) or is one we never accept (RC2, RC4, DES).
     """
     recipients, encryption, iv, ciphertext = _read(der)
+    if accept is not None and encryption not in accept:
+        raise AS2InsufficientSecurity(
+            f"the message is encrypted with {encryption.value}, which this partner's profile "
+            "does not allow"
+        )
     for recipient, pair in _attempts(recipients, keys):
         transport, pad = _key_transport(recipient.algorithm)
         try:
@@ -156,7 +166,11 @@ def _read(der: bytes) -> tuple[list[_Recipient], Encryption, bytes, bytes | memo
     content_info = asn1.following(der, node, body)
     algorithm = asn1.following(der, asn1.first(der, content_info), content_info)
     cipher = asn1.first(der, algorithm)
-    encryption = ENCRYPTION_BY_OID.get(asn1.element(der, cipher))
+    identifier = asn1.element(der, cipher)
+    encryption = ENCRYPTION_BY_OID.get(identifier)
+    if encryption is None and identifier in NEVER_ENCRYPTIONS:
+        name = NEVER_ENCRYPTIONS[identifier]
+        raise AS2InsufficientSecurity(f"the message is encrypted with {name}, never accepted")
     if encryption is None:
         raise AS2DecryptionFailed("the message uses a content encryption algorithm we refuse")
     iv = asn1.octets(der, asn1.following(der, cipher, algorithm))

@@ -21,10 +21,17 @@ from typing import Literal
 from cryptography import x509
 
 from b2b.as2 import mime, signed_data
-from b2b.as2.algorithms import Digest, SignatureScheme, find_mic_algorithm
+from b2b.as2.algorithms import STRONG_DIGESTS, Digest, SignatureScheme, find_mic_algorithm
 from b2b.as2.certificates import valid_at
 from b2b.as2.envelope import quote_as2_name
-from b2b.as2.model import AS2_VERSION, AS2Envelope, LocalIdentity, PartnerSecurity, ReceivedMessage
+from b2b.as2.model import (
+    AS2_VERSION,
+    AS2Envelope,
+    LocalIdentity,
+    MdnRequest,
+    PartnerSecurity,
+    ReceivedMessage,
+)
 from b2b.errors import AS2AuthenticationFailed, AS2Error, AS2MalformedMessage, MdnRejected
 
 Header = tuple[str, str]
@@ -98,9 +105,8 @@ def build_mdn(
     report = _report(original, envelope, disposition, reporting_ua, text or _text(envelope, error))
     request, signed = envelope.mdn_request, False
     if request is not None and request.signed and ours is not None:
-        report = _sign(
-            report, ours, request.mic_algorithm, request.mic_algorithm_name, signature_scheme
-        )
+        digest, name = _signing_digest(original, request)
+        report = _sign(report, ours, digest, name, signature_scheme)
         signed = True
     headers = [
         ("AS2-Version", AS2_VERSION),
@@ -119,7 +125,7 @@ def build_mdn(
 
 def _disposition(error: AS2Error | None, warning: str | None) -> str:
     if error is not None:
-        return f"processed/{error.disposition_modifier}"
+        return error.disposition
     if warning:
         return f"processed/warning: {warning}"
     return "processed"
@@ -163,20 +169,30 @@ def _report(
 
 
 def _mic_name(received: ReceivedMessage) -> str:
+    """The MIC algorithm as the partner spelt it, when it named the one we used."""
     request = received.mdn_request
-    if request and request.mic_algorithm is received.mic_algorithm and request.mic_algorithm_name:
-        return request.mic_algorithm_name
-    return received.mic_algorithm.micalg
+    named = request.mic_algorithms if request else ()
+    return next((n for d, n in named if d is received.mic_algorithm), received.mic_algorithm.micalg)
+
+
+def _signing_digest(
+    original: ReceivedMessage | AS2Envelope, request: MdnRequest
+) -> tuple[Digest, str | None]:
+    """What signs the MDN: the MIC's algorithm (named by the partner, allowed by its profile);
+    for a refused message, the first strong one it named; else SHA-256."""
+    if isinstance(original, ReceivedMessage) and request.mic_algorithms:
+        return original.mic_algorithm, _mic_name(original)
+    strong = [(d, n) for d, n in request.mic_algorithms if d in STRONG_DIGESTS]
+    return strong[0] if strong else (Digest.SHA256, None)
 
 
 def _sign(
     report: mime.Entity,
     ours: LocalIdentity,
-    algorithm: Digest | None,
+    digest: Digest,
     name: str | None,
     scheme: SignatureScheme,
 ) -> mime.Entity:
-    digest = algorithm or Digest.SHA256
     entity = mime.build_entity(report.headers.pairs(), bytes(report.body))
     signature = signed_data.sign(
         digest.digest_of(entity),

@@ -40,6 +40,7 @@ from b2b.errors import (
     AS2InsufficientSecurity,
     AS2MalformedMessage,
     AS2UnknownTradingPartner,
+    AS2UnsupportedMicAlgorithms,
     ConfigurationError,
 )
 
@@ -260,7 +261,7 @@ def open_message(
         raise AS2MalformedMessage(f"more than {limits.max_layers} nested layers")
     if partner.require_signed and opened.signed is None:
         raise AS2InsufficientSecurity(f"partner {partner.as2_id!r} must sign its messages")
-    return _received(envelope, opened)
+    return _received(envelope, opened, partner)
 
 
 def _smime_type(entity: mime.Entity) -> str | None:
@@ -283,7 +284,9 @@ def _unwrap(
     if kind == "multipart/signed":
         inner = _verify_multipart(opened, entity, partner, now)
     elif kind == "enveloped-data":
-        decrypted = enveloped_data.decrypt(_der(entity), ours.keys)
+        decrypted = enveloped_data.decrypt(
+            _der(entity), ours.keys, accept=partner.accept_encryptions
+        )
         opened.encryption, opened.key_transport = decrypted.encryption, decrypted.key_transport
         inner = decrypted.content
     elif kind == "compressed-data":
@@ -293,7 +296,7 @@ def _unwrap(
             data, start = bytes(data[start:]), 0
         inner = compressed_data.decompress(data, limit=limits.max_payload_bytes, start=start)
     elif kind == "signed-data":
-        info = signed_data.read_signed_data(_der(entity))
+        info = _allowed(signed_data.read_signed_data(_der(entity)), partner)
         opened.signed = signed_data.verify(info, [], _verifiers(partner, now))
         inner = opened.signed.content
     else:
@@ -335,10 +338,19 @@ def _verify_multipart(
     signature = mime.parse_entity(parts[1])
     if signature.content_type.mime_type not in _SIGNATURE_TYPES:
         raise AS2MalformedMessage("the second part of multipart/signed is not a signature")
-    info = signed_data.read_signed_data(_der(signature))
+    info = _allowed(signed_data.read_signed_data(_der(signature)), partner)
     forms = mime.signed_forms(parts[0], canonicalize=partner.canonicalize_line_endings)
     opened.signed = signed_data.verify(info, forms, _verifiers(partner, now))
     return parts[0]
+
+
+def _allowed(info: signed_data.SignerInfo, partner: PartnerSecurity) -> signed_data.SignerInfo:
+    if info.digest not in partner.accept_digests:
+        raise AS2InsufficientSecurity(
+            f"the signature uses {info.digest.micalg}, which the profile of partner "
+            f"{partner.as2_id!r} does not allow"
+        )
+    return info
 
 
 def _verifiers(partner: PartnerSecurity, now: datetime) -> list[x509.Certificate]:
@@ -350,24 +362,45 @@ def _verifiers(partner: PartnerSecurity, now: datetime) -> list[x509.Certificate
     return usable
 
 
-def _received_mic(opened: _Opened, request: MdnRequest | None) -> tuple[str, Digest]:
+def _requested_mic_algorithm(request: MdnRequest | None, partner: PartnerSecurity) -> Digest | None:
+    """The first algorithm of signed-receipt-micalg the partner's profile allows. None when it
+    names none we allow: then RFC 3798's "optional" lets us answer with another (see
+    `_received_mic`); "required" makes the request one we cannot honour (RFC 4130 §7.4.3)."""
+    if request is None:
+        return None
+    allowed = [d for d, _ in request.mic_algorithms if d in partner.accept_digests]
+    if allowed:
+        return allowed[0]
+    if request.mic_algorithm_required:
+        raise AS2UnsupportedMicAlgorithms(
+            f"signed-receipt-micalg=required names no MIC algorithm the profile of partner "
+            f"{partner.as2_id!r} allows"
+        )
+    return None
+
+
+def _received_mic(
+    opened: _Opened, request: MdnRequest | None, partner: PartnerSecurity
+) -> tuple[str, Digest]:
     """The MIC as the sender computed it: over the signed entity in the form that verified,
     with the requested algorithm (else the signature's); unsigned, over the payload entity
-    with the requested algorithm (else SHA-1, RFC 4130's default)."""
-    requested = request.mic_algorithm if request else None
+    with the requested algorithm (else SHA-1, RFC 4130's default when the MDN request names
+    none; SHA-256 when it names only algorithms the profile does not allow)."""
+    requested = _requested_mic_algorithm(request, partner)
     verified = opened.signed
     if verified is None:
-        algorithm = requested or Digest.SHA1
+        fallback = Digest.SHA256 if request and request.mic_algorithms else Digest.SHA1
+        algorithm = requested or fallback
         return _mic([opened.raw], algorithm), algorithm
     if requested is None or requested is verified.digest:
         return base64.b64encode(verified.content_digest).decode("ascii"), verified.digest
     return _mic([verified.content], requested), requested
 
 
-def _received(envelope: AS2Envelope, opened: _Opened) -> ReceivedMessage:
+def _received(envelope: AS2Envelope, opened: _Opened, partner: PartnerSecurity) -> ReceivedMessage:
     payload_entity = opened.entity
     verified = opened.signed
-    mic, algorithm = _received_mic(opened, envelope.mdn_request)
+    mic, algorithm = _received_mic(opened, envelope.mdn_request, partner)
     payload = payload_entity.take_decoded()  # after the MIC: a bytearray loses its head here
     disposition = mime.parse_parameters(payload_entity.headers.get("content-disposition", ""))
     filename = disposition.param("filename")

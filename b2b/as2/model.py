@@ -15,6 +15,8 @@ from typing import Literal
 from cryptography import x509
 
 from b2b.as2.algorithms import (
+    STRONG_DIGESTS,
+    STRONG_ENCRYPTIONS,
     Compression,
     Digest,
     Encryption,
@@ -61,6 +63,13 @@ class PartnerSecurity:
     validate_certificate_dates: bool = True
     #: Sterling-style MIC: hash the signed entity with every line end as CRLF, binary or not
     canonicalize_line_endings: bool = False
+    #: the digests its signatures (and the MIC its MDN requests name) may use; SHA-1 only when
+    #: its profile allows it. MD5 is never accepted (the digest is not even known here).
+    accept_digests: frozenset[Digest] = STRONG_DIGESTS
+    #: the content encryption its messages may use; 3DES only when its profile allows it (RC2,
+    #: RC4 and DES never). Key transport is not restricted: RSA PKCS#1 v1.5 is what every
+    #: partner product sends, and RSAES-OAEP is better still.
+    accept_encryptions: frozenset[Encryption] = STRONG_ENCRYPTIONS
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,10 @@ class MdnRequest:
     async_url: str | None
     #: signed-receipt-protocol=required: an unsigned MDN would not do
     signature_required: bool = False
+    #: every algorithm of signed-receipt-micalg that we know, in the partner's order and spelling
+    mic_algorithms: tuple[tuple[Digest, str], ...] = ()
+    #: signed-receipt-micalg=required: a MIC with an algorithm it did not name would not do
+    mic_algorithm_required: bool = False
 
 
 @dataclass(frozen=True)

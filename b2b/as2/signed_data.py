@@ -25,9 +25,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from b2b.as2 import asn1
-from b2b.as2.algorithms import DIGEST_BY_OID, DIGEST_BY_RSA_OID, Digest, SignatureScheme
+from b2b.as2.algorithms import (
+    DIGEST_BY_OID,
+    DIGEST_BY_RSA_OID,
+    NEVER_DIGESTS,
+    Digest,
+    SignatureScheme,
+)
 from b2b.as2.certificates import KeyPair, rsa_public_key
-from b2b.errors import AS2AuthenticationFailed, AS2MalformedMessage
+from b2b.errors import AS2AuthenticationFailed, AS2InsufficientSecurity, AS2MalformedMessage
 
 ID_DATA = asn1.oid("1.2.840.113549.1.7.1")
 ID_SIGNED_DATA = asn1.oid("1.2.840.113549.1.7.2")
@@ -216,6 +222,9 @@ def _message_digest(der: bytes, attributes: asn1.Node) -> bytes:
 
 def _digest(identifier: bytes) -> Digest:
     found = DIGEST_BY_OID.get(identifier)
+    if found is None and identifier in NEVER_DIGESTS:
+        name = NEVER_DIGESTS[identifier]
+        raise AS2InsufficientSecurity(f"the signature uses {name}, which is never accepted")
     if found is None:
         raise AS2AuthenticationFailed("the signature uses a digest we do not accept")
     return found

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from b2b.as2.algorithms import parse_encryption, parse_mic_algorithm
+from b2b.as2.algorithms import parse_encryption, parse_mic_algorithm, parse_weak_algorithm
 from b2b.documents import ProductIdKind
 from b2b.errors import ConfigurationError
 
@@ -232,6 +232,11 @@ class As2Partner(_Strict):
     validate_certificate_dates: bool = True
     #: IBM Sterling: the MIC is computed with every line end as CRLF, binary content too
     canonicalize_line_endings: bool = False
+    #: weak algorithms this partner may still sign / encrypt / ask its MIC with: "sha1",
+    #: "tripledes_cbc" (any spelling). Without them only SHA-256/384/512 and AES-CBC are
+    #: accepted; MD5, RC2, RC4 and DES never are. The MDN answers others with
+    #: "processed/error: insufficient-message-security".
+    allow_weak: tuple[str, ...] = ()
 
     @field_validator("sign", "mdn_mic_algorithm")
     @classmethod
@@ -243,6 +248,11 @@ class As2Partner(_Strict):
     @classmethod
     def _cipher(cls, value: str | None) -> str | None:
         return None if value is None else _plain(parse_encryption, value)
+
+    @field_validator("allow_weak")
+    @classmethod
+    def _weak(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_plain(parse_weak_algorithm, v) for v in value))
 
 
 def _plain(parse: Callable[[str], enum.Enum], value: str) -> str:

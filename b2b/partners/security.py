@@ -28,6 +28,7 @@ from b2b.as2 import (
     load_certificates,
     load_key_pair,
 )
+from b2b.as2.algorithms import STRONG_DIGESTS, STRONG_ENCRYPTIONS, WEAK
 from b2b.config import Settings
 from b2b.errors import ConfigurationError
 from b2b.partners.profile import As2Partner, PartnerProfile
@@ -116,6 +117,7 @@ def partner_security(as2: As2Partner, certs: Path, partner_id: str) -> PartnerSe
         for name in as2.certificates
         for c in load_certificates(_read(certs, name, f"partner {partner_id}: as2.certificates"))
     )
+    weak = [WEAK[name] for name in as2.allow_weak]
     return PartnerSecurity(
         as2_id=as2.as2_id,
         certificates=certificates,
@@ -123,6 +125,8 @@ def partner_security(as2: As2Partner, certs: Path, partner_id: str) -> PartnerSe
         require_encrypted=as2.require_encrypted,
         validate_certificate_dates=as2.validate_certificate_dates,
         canonicalize_line_endings=as2.canonicalize_line_endings,
+        accept_digests=STRONG_DIGESTS | {d for d in weak if isinstance(d, Digest)},
+        accept_encryptions=STRONG_ENCRYPTIONS | {e for e in weak if isinstance(e, Encryption)},
     )
 
 

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from b2b.as2 import (
+    Digest,
+    Encryption,
     LocalIdentity,
     OutboundSecurity,
     PartnerSecurity,
@@ -272,3 +274,34 @@ def test_an_async_mdn_received_twice_settles_the_message_once(
     assert again.status_code == 200
     settled = ours.messages(AS2_PO)["messages"][0]
     assert settled["events"] == message["events"]  # nothing new: the MDN had already settled it
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [OutboundSecurity(digest=Digest.SHA1), OutboundSecurity(encryption=Encryption.TRIPLEDES_CBC)],
+    ids=["sha1", "3des"],
+)
+def test_a_weak_algorithm_is_refused_and_does_not_use_up_its_message_id(
+    gateway: RunningGateway,
+    demo_partner_identity: tuple[LocalIdentity, PartnerSecurity],
+    weak: OutboundSecurity,
+) -> None:
+    sender, us = demo_partner_identity
+    kwargs = {
+        "ours": sender,
+        "partner": us,
+        "message_id": "weak@demo",
+        "as2_from": "B2B-DEMO-PARTNER",
+        "as2_to": "B2B-GATEWAY",
+    }
+    refused = build_message(b"ISA*00*weak~", settings=weak, **kwargs)  # type: ignore[arg-type]
+    good = build_message(b"ISA*00*weak~", settings=OutboundSecurity(), **kwargs)  # type: ignore[arg-type]
+    answer = _post(gateway, refused.headers, refused.body)
+    assert b"processed/error: insufficient-message-security" in answer.content
+    assert gateway.query("select status, payload from as2_inbound") == [("error", None)]
+    accepted = _post(gateway, good.headers, good.body)
+    assert (
+        b"Disposition: automatic-action/MDN-sent-automatically; processed\r\n" in accepted.content
+    )
+    statuses = gateway.query("select status from as2_inbound order by id")
+    assert [s for (s,) in statuses] == ["error", "processed"]

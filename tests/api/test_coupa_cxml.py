@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -98,7 +97,9 @@ def test_unknown_supplier_is_refused_by_name_and_nothing_is_queued(gateway: Runn
     assert [r["error"] for r in found["rejections"]] == ["UnknownPartner"]
 
 
-def test_billion_laughs_is_refused_quickly(gateway: RunningGateway) -> None:
+def test_billion_laughs_is_refused(gateway: RunningGateway) -> None:
+    """Refused before any expansion (how fast: tests/api/test_hostile_xml.py prints it and
+    bench/b8_hostile_xml.py measures it; the suite asserts no times)."""
     lol = (
         b'<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY a "aaaaaaaaaa">'
         + b"".join(
@@ -106,9 +107,7 @@ def test_billion_laughs_is_refused_quickly(gateway: RunningGateway) -> None:
         )
         + b"]><cXML>&j;</cXML>"
     )
-    started = time.monotonic()
     _assert_rejected(gateway, lol, 400, "(?i)entit")
-    assert time.monotonic() - started < 5  # generous: an expansion would take minutes or OOM
 
 
 def test_body_over_the_limit_is_413_before_parsing(start_gateway: GatewayFactory) -> None:

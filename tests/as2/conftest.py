@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from b2b.as2 import KeyPair, LocalIdentity, PartnerSecurity, new_self_signed
+from b2b.as2 import Digest, Encryption, KeyPair, LocalIdentity, PartnerSecurity, new_self_signed
 from b2b.as2.mime import parse_headers, split_head
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -46,6 +47,13 @@ def lookup(ours: LocalIdentity, partner: PartnerSecurity) -> Lookup:
     """find_partner for one relationship: `partner` sending to `ours`, nobody else."""
     known = {(partner.as2_id, ours.as2_id): (ours, partner)}
     return lambda as2_from, as2_to: known.get((as2_from, as2_to))
+
+
+def allowing_weak(partner: PartnerSecurity) -> PartnerSecurity:
+    """`partner` with SHA-1 and 3DES accepted too, as `allow_weak = ["sha1", "3des"]` does."""
+    return dataclasses.replace(
+        partner, accept_digests=frozenset(Digest), accept_encryptions=frozenset(Encryption)
+    )
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from b2b.as2 import (
     parse_mdn,
     signed_data,
 )
-from b2b.errors import AS2AuthenticationFailed, MdnRejected
+from b2b.as2.algorithms import STRONG_DIGESTS, STRONG_ENCRYPTIONS
+from b2b.errors import AS2AuthenticationFailed, AS2InsufficientSecurity, MdnRejected
 from tests.as2.conftest import read_capture
 
 # what each capture holds, found by opening it (the README's table calls
@@ -46,14 +47,24 @@ def _ours(corpus: Path) -> LocalIdentity:
     )
 
 
-def _partner(corpus: Path, name: str, **switches: bool) -> PartnerSecurity:
+# what each product uses that we accept only when the partner's profile allows it (allow_weak)
+WEAK_IN_USE = {
+    "mecas2": {"accept_encryptions": STRONG_ENCRYPTIONS | {Encryption.TRIPLEDES_CBC}},
+    "sb2bi": {"accept_digests": STRONG_DIGESTS | {Digest.SHA1}},
+}
+
+
+def _partner(
+    corpus: Path, name: str, *, canonicalize_line_endings: bool = False
+) -> PartnerSecurity:
     return PartnerSecurity(
         name,
         load_certificates((corpus / f"cert_{name}_public.pem").read_bytes()),
         require_signed=False,
         require_encrypted=False,
         validate_certificate_dates=False,
-        **switches,
+        canonicalize_line_endings=canonicalize_line_endings,
+        **WEAK_IN_USE.get(name, {}),  # type: ignore[arg-type]
     )
 
 
@@ -214,3 +225,28 @@ def _sha1(data: bytes) -> bytes:
     import hashlib
 
     return hashlib.sha1(data).digest()
+
+
+@pytest.mark.parametrize(
+    ("capture", "name", "ours_key"),
+    [
+        ("mecas2_encrypted.as2", "mecas2", ("cert_test.p12", "test")),
+        ("sb2bi_signed_cmp.msg", "sb2bi", ("cert_oldpyas2_private.pem", "password")),
+    ],
+)
+def test_without_the_allowance_3des_and_sha1_are_refused(
+    as2_corpus: Path, capture: str, name: str, ours_key: tuple[str, str]
+) -> None:
+    ours = LocalIdentity(
+        "us", (load_key_pair((as2_corpus / ours_key[0]).read_bytes(), ours_key[1]),)
+    )
+    strict = PartnerSecurity(
+        name,
+        load_certificates((as2_corpus / f"cert_{name}_public.pem").read_bytes()),
+        require_signed=False,
+        require_encrypted=False,
+        validate_certificate_dates=False,
+    )
+    headers, body = read_capture(as2_corpus / capture)
+    with pytest.raises(AS2InsufficientSecurity, match=r"tripledes_cbc|sha-1"):
+        open_message(headers, body, find_partner=lambda _from, _to: (ours, strict))

@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from b2b.as2 import (
+    BuiltMessage,
     Compression,
     Digest,
     Encryption,
@@ -26,6 +27,7 @@ from b2b.as2 import (
     ReceiveLimits,
     SignatureScheme,
     TransferEncoding,
+    asn1,
     build_mdn,
     build_message,
     compressed_data,
@@ -34,6 +36,7 @@ from b2b.as2 import (
     open_message,
     parse_mdn,
     read_envelope,
+    signed_data,
 )
 from b2b.as2.envelope import quote_as2_name, unquote_as2_name
 from b2b.errors import (
@@ -43,9 +46,10 @@ from b2b.errors import (
     AS2InsufficientSecurity,
     AS2MalformedMessage,
     AS2UnknownTradingPartner,
+    AS2UnsupportedMicAlgorithms,
     ConfigurationError,
 )
-from tests.as2.conftest import NOW, X12, lookup
+from tests.as2.conftest import NOW, X12, Lookup, allowing_weak, lookup
 
 ENCRYPTIONS = [None, *itertools.product(Encryption, KeyTransport)]
 
@@ -63,8 +67,10 @@ def _round_trip(
         filename="po4711.x12",
         now=NOW,
     )
-    policy = PartnerSecurity(
-        "ALICE", (alice.certificate,), require_signed=settings.sign, require_encrypted=False
+    policy = allowing_weak(
+        PartnerSecurity(
+            "ALICE", (alice.certificate,), require_signed=settings.sign, require_encrypted=False
+        )
     )
     bob_identity = LocalIdentity("BOB", (bob,))
     received = open_message(
@@ -246,7 +252,12 @@ def test_insufficient_message_security(
     alice: KeyPair, bob: KeyPair, settings: OutboundSecurity, policy: dict[str, bool]
 ) -> None:
     headers, body = _build(alice, bob, settings)
-    partner = PartnerSecurity("ALICE", (alice.certificate,), **policy)
+    partner = PartnerSecurity(
+        "ALICE",
+        (alice.certificate,),
+        require_signed=policy.get("require_signed", True),
+        require_encrypted=policy.get("require_encrypted", True),
+    )
     with pytest.raises(AS2InsufficientSecurity) as caught:
         _open(headers, body, (bob,), partner)
     assert caught.value.disposition_modifier == "error: insufficient-message-security"
@@ -426,3 +437,91 @@ def test_the_mdn_request_is_read_from_the_headers() -> None:
     assert (
         read_envelope([("AS2-From", "a"), ("AS2-To", "b"), ("Message-ID", "m")]).mdn_request is None
     )
+
+
+def _weak_round(
+    alice: KeyPair, bob: KeyPair, settings: OutboundSecurity, policy: PartnerSecurity
+) -> tuple[BuiltMessage, Lookup]:
+    built = build_message(
+        X12,
+        settings=settings,
+        ours=LocalIdentity("ALICE", (alice,)),
+        partner=PartnerSecurity("BOB", (bob.certificate,)),
+        message_id="weak@alice.example",
+        now=NOW,
+    )
+    return built, lookup(LocalIdentity("BOB", (bob,)), policy)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        (OutboundSecurity(digest=Digest.SHA1), "sha-1"),
+        (OutboundSecurity(encryption=Encryption.TRIPLEDES_CBC), "tripledes_cbc"),
+    ],
+    ids=["sha1-signature", "3des"],
+)
+def test_weak_algorithms_are_refused_unless_the_profile_allows_them(
+    alice: KeyPair, bob: KeyPair, settings: OutboundSecurity, named: str
+) -> None:
+    strict = PartnerSecurity("ALICE", (alice.certificate,))
+    built, find = _weak_round(alice, bob, settings, strict)
+    with pytest.raises(AS2InsufficientSecurity, match=named) as refused:
+        open_message(built.headers, built.body, find_partner=find, now=NOW)
+    assert refused.value.disposition == "processed/error: insufficient-message-security"
+    _, allowed = _weak_round(alice, bob, settings, allowing_weak(strict))
+    assert open_message(built.headers, built.body, find_partner=allowed, now=NOW).payload == X12
+
+
+def test_rc2_and_md5_are_never_accepted(alice: KeyPair, bob: KeyPair) -> None:
+    settings = OutboundSecurity(encryption=Encryption.TRIPLEDES_CBC)
+    built, find = _weak_round(
+        alice, bob, settings, allowing_weak(PartnerSecurity("ALICE", (alice.certificate,)))
+    )
+    tripledes, rc2 = asn1.oid("1.2.840.113549.3.7"), asn1.oid("1.2.840.113549.3.2")
+    assert built.body.count(tripledes) == 1
+    with pytest.raises(AS2InsufficientSecurity, match="RC2-CBC, never accepted"):
+        open_message(built.headers, built.body.replace(tripledes, rc2), find_partner=find, now=NOW)
+    with pytest.raises(AS2InsufficientSecurity, match="MD5, which is never accepted"):
+        signed_data._digest(asn1.oid("1.2.840.113549.2.5"))
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("signed-receipt-micalg=optional, sha1, sha-256", Digest.SHA256),  # first allowed one
+        ("signed-receipt-micalg=optional, sha1", Digest.SHA384),  # the signature's instead
+        ("signed-receipt-micalg=required, sha1, md5", AS2UnsupportedMicAlgorithms),
+        ("signed-receipt-micalg=required, md5", AS2UnsupportedMicAlgorithms),
+    ],
+)
+def test_the_mic_algorithm_an_mdn_request_names_must_be_allowed(
+    alice: KeyPair, bob: KeyPair, options: str, expected: object
+) -> None:
+    settings = OutboundSecurity(digest=Digest.SHA384)
+    built, find = _weak_round(alice, bob, settings, PartnerSecurity("ALICE", (alice.certificate,)))
+    options = f"signed-receipt-protocol=optional, pkcs7-signature; {options}"
+    headers = [
+        (n, options if n == "Disposition-Notification-Options" else v) for n, v in built.headers
+    ]
+    if expected is AS2UnsupportedMicAlgorithms:
+        with pytest.raises(AS2UnsupportedMicAlgorithms) as failed:
+            open_message(headers, built.body, find_partner=find, now=NOW)
+        assert failed.value.disposition == "failed/Failure: unsupported MIC-algorithms"
+        return
+    received = open_message(headers, built.body, find_partner=find, now=NOW)
+    assert received.mic_algorithm is expected
+    mdn = build_mdn(received, mdn_message_id="mdn@bob", ours=LocalIdentity("BOB", (bob,)))
+    assert f"micalg={received.mic_algorithm.micalg};" in dict(mdn.headers)["Content-Type"]
+
+
+def test_allow_weak_in_a_profile() -> None:
+    from b2b.partners.profile import As2Partner
+
+    profile = As2Partner(as2_id="X", certificates=("x.pem",), allow_weak=("SHA-1", "3des", "sha1"))
+    assert profile.allow_weak == ("sha1", "tripledes_cbc")
+    for never in ("md5", "rc2_cbc", "RC4", "des-cbc"):
+        with pytest.raises(ValueError, match="never accepted"):
+            As2Partner(as2_id="X", certificates=("x.pem",), allow_weak=(never,))
+    with pytest.raises(ValueError, match="not a weak algorithm"):
+        As2Partner(as2_id="X", certificates=("x.pem",), allow_weak=("sha256",))

@@ -31,7 +31,7 @@ from b2b.as2 import (
     open_message,
     private_key_pem,
 )
-from tests.as2.conftest import NOW, X12, lookup
+from tests.as2.conftest import NOW, X12, allowing_weak, lookup
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
@@ -150,7 +150,7 @@ def _as2(content_type: str, body: bytes) -> tuple[tuple[tuple[str, str], ...], b
 def _open(
     alice: KeyPair, bob: KeyPair, headers: tuple[tuple[str, str], ...], body: bytes
 ) -> ReceivedMessage:
-    partner = PartnerSecurity("ALICE", (alice.certificate,))
+    partner = allowing_weak(PartnerSecurity("ALICE", (alice.certificate,)))
     find = lookup(LocalIdentity("BOB", (bob,)), partner)
     return open_message(headers, body, find_partner=find, now=NOW)
 
@@ -197,7 +197,7 @@ def test_we_verify_openssl_pss_signatures(
     content_type = re.search(rb"Content-Type: (multipart/signed;[^\n]+)", head)
     assert content_type is not None
     headers, body = _as2(content_type[1].decode(), body)
-    partner = PartnerSecurity("ALICE", (alice.certificate,), require_encrypted=False)
+    partner = allowing_weak(PartnerSecurity("ALICE", (alice.certificate,), require_encrypted=False))
     find = lookup(LocalIdentity("BOB", (bob,)), partner)
     received = open_message(headers, body, find_partner=find, now=NOW)
     assert received.payload == X12
