@@ -59,6 +59,8 @@ def serve(
     """Run the HTTP gateway; with B2B_EMBEDDED_WORKER (default) it also sends."""
     import uvicorn
 
+    from b2b.tls import uvicorn_tls_options
+
     settings = _settings()
     _check(settings)
     _logging()
@@ -70,6 +72,7 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,
+        **uvicorn_tls_options(settings.server_tls()),
     )
 
 
@@ -100,6 +103,7 @@ def _check(settings: Settings) -> None:
     from b2b.engine import load_coupa_secrets
     from b2b.mapping import MapLibrary
     from b2b.partners import load_partners
+    from b2b.partners.buyers import BuyerDirectory
     from b2b.x12 import SetSchemas
 
     try:
@@ -108,6 +112,7 @@ def _check(settings: Settings) -> None:
         SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
         CxmlCodes.load(settings.resolve(settings.maps_dir) / "cxml" / "codes.toml")
         load_coupa_secrets(settings, registry)
+        buyers = BuyerDirectory.load(settings)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -117,6 +122,8 @@ def _check(settings: Settings) -> None:
             f"ok  {profile.id:<16} {profile.name} "
             f"(X12 {profile.x12.version}, {profile.transport.kind})"
         )
+    for buyer in buyers:
+        typer.echo(f"ok  buyer {buyer.id:<10} {', '.join(buyer.identities)}")
 
 
 def _check_as2(settings: Settings, registry: Any) -> None:
@@ -169,8 +176,9 @@ def certs_new(
 
 @partners_app.command("check")
 def partners_check() -> None:
-    """Validate every profile in partners/, its files (certificates, secrets) and every map in
-    maps/ (X12 rules in maps/x12/ too); exit 2 on any error."""
+    """Validate every profile in partners/ and buyers/, their files (certificates, secrets) and
+    every map in maps/ (X12 rules in maps/x12/ too); warn of certificates within 60, 30, 14 or 7
+    days of expiry; exit 2 on any error."""
     _check(_settings())
 
 

@@ -164,7 +164,8 @@ class ReceivedOrder:
 
     `document_key` identifies the document for idempotency: the cXML payloadID, or
     `<order-header id>:v<version>` for Coupa XML. `recipients` are the identities that name the
-    supplier (cXML To credentials; the Coupa supplier number as `Credential("supplier-number", n)`).
+    supplier (cXML To credentials; the Coupa supplier number as `Credential("supplier-number", n)`);
+    `sender` and `originators` (cXML Sender and From credentials) name the buyer.
     """
 
     source_format: SourceFormat
@@ -172,6 +173,7 @@ class ReceivedOrder:
     order: PurchaseOrder
     recipients: tuple[Credential, ...] = ()
     sender: Credential | None = None
+    originators: tuple[Credential, ...] = ()  # cXML Header/From: the buyer
     shared_secret: str | None = field(default=None, repr=False)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import hmac
 import logging
 import re
 import threading
@@ -35,7 +34,6 @@ from b2b.coupa import (
 from b2b.coupa.receipt import render_order_receipt
 from b2b.documents import OrderType, ReceivedOrder, SourceFormat
 from b2b.errors import (
-    AuthenticationFailed,
     B2BError,
     ConfigurationError,
     InvalidDocument,
@@ -43,6 +41,7 @@ from b2b.errors import (
 )
 from b2b.mapping import MapLibrary
 from b2b.partners import PartnerProfile, PartnerRegistry, load_partners
+from b2b.partners.buyers import BuyerDirectory, Caller
 from b2b.partners.security import As2Directory
 from b2b.store import (
     Acceptance,
@@ -88,6 +87,7 @@ class Gateway:
     schemas: SetSchemas
     coupa_secrets: dict[str, str]  # partner id → the shared secret of its cXML to Coupa
     cxml_codes: CxmlCodes  # maps/cxml/codes.toml: the 855/856/810 code lists for Coupa
+    buyers: BuyerDirectory  # who may call the Coupa routes
     wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
@@ -104,6 +104,7 @@ def open_gateway(settings: Settings) -> Gateway:
     schemas = SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
     cxml_codes = CxmlCodes.load(settings.resolve(settings.maps_dir) / "cxml" / "codes.toml")
     coupa_secrets = load_coupa_secrets(settings, partners)
+    buyers = BuyerDirectory.load(settings)
     as2 = As2Directory.load(settings, partners)
     for warning in as2.expiring(now=utcnow()):
         log.warning("%s", warning)
@@ -113,8 +114,7 @@ def open_gateway(settings: Settings) -> Gateway:
             DEMO_AS2_KEY,
         )
     engine = open_engine(settings.database_url)
-    if settings.coupa_shared_secret is None:
-        log.warning("B2B_COUPA_SHARED_SECRET is not set: cXML from any sender is accepted")
+    _warn_about_buyers(settings, buyers)
     writer = IngestWriter(engine)
     writer.start()
     as2_writer = BatchWriter(engine, keep_inbound, name="b2b-as2-inbound")
@@ -132,7 +132,16 @@ def open_gateway(settings: Settings) -> Gateway:
         schemas,
         coupa_secrets,
         cxml_codes,
+        buyers,
     )
+
+
+def _warn_about_buyers(settings: Settings, buyers: BuyerDirectory) -> None:
+    if buyers.shorthand is None:
+        if settings.coupa_shared_secret is not None or settings.coupa_api_token is not None:
+            log.warning("%s holds buyer profiles: B2B_COUPA_* are ignored", settings.buyers_dir)
+    elif settings.coupa_shared_secret is None:
+        log.warning("B2B_COUPA_SHARED_SECRET is not set: cXML from any sender is accepted")
 
 
 def load_coupa_secrets(settings: Settings, partners: PartnerRegistry) -> dict[str, str]:
@@ -155,12 +164,12 @@ def load_coupa_secrets(settings: Settings, partners: PartnerRegistry) -> dict[st
 # ---------------------------------------------------------------- request path
 
 
-async def receive_cxml(gateway: Gateway, body: bytes) -> Answer:
+async def receive_cxml(gateway: Gateway, body: bytes, caller: Caller | None = None) -> Answer:
     """A cXML OrderRequest: stored and answered with a cXML Response, or refused with a reason."""
     now = utcnow()
     try:
         received = parse_order_request(body)
-        _check_shared_secret(gateway.settings, received)
+        gateway.buyers.check_cxml(received, caller or Caller())
         partner = gateway.partners.route(received.recipients)
     except B2BError as exc:
         return await reject(gateway, SourceFormat.CXML, body, exc, now=now)
@@ -169,11 +178,11 @@ async def receive_cxml(gateway: Gateway, body: bytes) -> Answer:
     return await _accept(gateway, [(received, partner)], redact_shared_secrets(body), ok, now)
 
 
-async def receive_coupa_xml(gateway: Gateway, body: bytes, token: str | None) -> Answer:
+async def receive_coupa_xml(gateway: Gateway, body: bytes, caller: Caller) -> Answer:
     """Coupa `order-header(s)` XML: every order stored, or the whole request refused."""
     now = utcnow()
     try:
-        _check_token(gateway.settings, token)
+        gateway.buyers.check_token(caller)
         orders = parse_order_headers(body)
         routed = [(order, gateway.partners.route(order.recipients)) for order in orders]
     except B2BError as exc:
@@ -335,20 +344,3 @@ def _identify(source: SourceFormat, body: bytes) -> dict[str, str | None]:
         match = pattern.search(body[:65536]) if pattern is not None else None
         found[name] = match.group(1).decode("utf-8", "replace") if match else None
     return found
-
-
-def _check_shared_secret(settings: Settings, received: ReceivedOrder) -> None:
-    expected = settings.coupa_shared_secret
-    if expected is None:
-        return
-    given = received.shared_secret or ""
-    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
-        raise AuthenticationFailed("Sender/Credential/SharedSecret is missing or wrong")
-
-
-def _check_token(settings: Settings, token: str | None) -> None:
-    expected = settings.coupa_api_token
-    if expected is None:
-        return
-    if not hmac.compare_digest((token or "").encode(), expected.get_secret_value().encode()):
-        raise AuthenticationFailed("the bearer token is missing or wrong")

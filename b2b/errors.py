@@ -7,6 +7,7 @@
     │   ├── UnknownPartner           no partner profile matches the document's identity
     │   └── PayloadTooLarge          http 413, cXML 413, rejected before parsing
     ├── AuthenticationFailed         http 401, cXML 401: wrong or missing shared secret
+    ├── ClientNotAllowed             http 403, cXML 403: the caller's IP is not in the allow-list
     ├── ConfigurationError           a settings or partner file is wrong (file, field, allowed)
     ├── MappingError                 a document cannot be shaped for its partner
     ├── X12Error                     an interchange cannot be read (envelope, counts, syntax)
@@ -87,6 +88,13 @@ class AuthenticationFailed(B2BError):
 
     http_status = 401
     cxml_status = (401, "Unauthorized")
+
+
+class ClientNotAllowed(B2BError):
+    """The caller's address is outside the buyer's `allowed_ips`."""
+
+    http_status = 403
+    cxml_status = (403, "Forbidden")
 
 
 class ConfigurationError(B2BError):

@@ -152,19 +152,26 @@ def test_certs_new_makes_a_usable_identity_and_never_overwrites(tmp_path: Path) 
     assert "not overwritten" in again.stderr
 
 
-def test_partners_check_warns_of_a_certificate_expiring_within_30_days(tmp_path: Path) -> None:
+def test_partners_check_warns_at_60_30_14_and_7_days_naming_the_step(tmp_path: Path) -> None:
     certs = tmp_path / "certs"
-    assert b2b("certs", "new", "soon.pem", "--days", "10", B2B_CERTS_DIR=str(certs)).returncode == 0
+    for name, days in [("soon.pem", "13"), ("ours.pem", "50"), ("later.pem", "100")]:
+        made = b2b("certs", "new", name, "--days", days, B2B_CERTS_DIR=str(certs))
+        assert made.returncode == 0, made.stderr
     partners = tmp_path / "partners"
     partners.mkdir()
     profile = (ROOT / "partners" / "demo-as2.toml").read_text()
     profile = profile.replace("demo/demo-partner-public.pem", "soon-public.pem")
     (partners / "demo-as2.toml").write_text(profile)
     shutil.copytree(ROOT / "certs" / "demo", certs / "demo")
-    result = b2b("partners", "check", B2B_CERTS_DIR=str(certs), B2B_PARTNERS_DIR=str(partners))
+    env = {"B2B_CERTS_DIR": str(certs), "B2B_PARTNERS_DIR": str(partners)}
+    result = b2b("partners", "check", B2B_AS2_KEYS='["ours.pem", "later.pem"]', **env)
     assert result.returncode == 0, result.stderr
-    assert "warning: partner B2B-DEMO-PARTNER: certificate" in result.stderr
-    assert "expires in 9 days" in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, result.stderr  # later.pem (99 days) is not warned about
+    assert "warning: partner B2B-DEMO-PARTNER: certificate" in warnings[1]
+    assert warnings[1].endswith("expires in 12 days (within 14)")
+    assert warnings[0].startswith("warning: our key: certificate")
+    assert warnings[0].endswith("expires in 49 days (within 60)")
 
 
 def test_partners_check_names_a_missing_certificate_file(tmp_path: Path) -> None:

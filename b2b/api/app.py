@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 
 from b2b import engine
+from b2b.api.throttle import Throttle, ThrottleMiddleware
 from b2b.api.views import (
     document_json,
     inbound_json,
@@ -25,6 +26,7 @@ from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
 from b2b.errors import PayloadTooLarge, ResendRefused, UnknownMessage
+from b2b.partners.buyers import Caller
 from b2b.store import (
     MessageState,
     find_business_documents,
@@ -60,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="b2b gateway", version="0.1.0", lifespan=lifespan)
     _routes(app, settings)
+    _throttle(app, settings)
     return app
 
 
@@ -110,6 +113,12 @@ async def _as2_body(request: Request, gateway: Gateway) -> bytes | Response:
     return b"".join(chunks)
 
 
+def _caller(request: Request) -> Caller:
+    """The client address (uvicorn's, after --proxy-headers) and the Authorization header."""
+    ip = request.client.host if request.client else None
+    return Caller(ip, request.headers.get("authorization"))
+
+
 def _response(answer: Answer) -> Response:
     return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
 
@@ -121,7 +130,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         body = await _body(request, gateway, SourceFormat.CXML)
         if isinstance(body, Answer):
             return _response(body)
-        return _response(await engine.receive_cxml(gateway, body))
+        return _response(await engine.receive_cxml(gateway, body, _caller(request)))
 
     @app.post("/coupa/orders", summary="Receive Coupa order-header XML")
     async def coupa_orders(
@@ -131,8 +140,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         body = await _body(request, gateway, SourceFormat.COUPA_XML)
         if isinstance(body, Answer):
             return _response(body)
-        token = authorization.removeprefix("Bearer ").strip() if authorization else None
-        return _response(await engine.receive_coupa_xml(gateway, body, token))
+        caller = Caller(request.client.host if request.client else None, authorization)
+        return _response(await engine.receive_coupa_xml(gateway, body, caller))
 
     @app.post("/as2", summary="Receive an AS2 message from a partner (RFC 4130)")
     async def as2_receive(request: Request) -> Response:
@@ -228,3 +237,30 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         gateway = _gateway(request)
         find_messages(engine=gateway.engine, limit=1, with_events=False)
         return {"status": "ok", "partners": len(gateway.partners)}
+
+
+def _throttle(app: FastAPI, settings: Settings) -> None:
+    """Request limits before any body is read, and their counts at `GET /metrics/throttle`."""
+    client = partner = None
+    if settings.rate_limit_per_client > 0:
+        client = Throttle(
+            rate=settings.rate_limit_per_client, burst=settings.rate_limit_client_burst
+        )
+    if settings.rate_limit_per_partner > 0:
+        partner = Throttle(
+            rate=settings.rate_limit_per_partner, burst=settings.rate_limit_partner_burst
+        )
+    if client is not None or partner is not None:  # off: no middleware at all
+        app.add_middleware(
+            ThrottleMiddleware,
+            client=client,
+            partner=partner,
+            payload_id_host=settings.payload_id_host,
+        )
+
+    @app.get("/metrics/throttle", summary="Requests allowed and refused, per client and partner")
+    def throttle_metrics() -> dict[str, Any]:
+        return {
+            "client": client.snapshot() if client is not None else None,
+            "partner": partner.snapshot() if partner is not None else None,
+        }

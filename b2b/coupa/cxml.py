@@ -72,6 +72,7 @@ def parse_order_request(body: bytes) -> ReceivedOrder:
         document_key=payload_id,
         order=_purchase_order(order_request),
         recipients=_recipients(fields.get("To")),
+        originators=_originators(fields.get("From")),
         sender=_credential(credential, "Header/Sender") if credential is not None else None,
         shared_secret=text_of(child(credential, "SharedSecret")),
     )
@@ -107,6 +108,17 @@ def _recipients(to: etree._Element | None) -> tuple[Credential, ...]:
     if to is None:
         return ()
     return tuple(_credential(c, "Header/To") for c in to if c.tag == "Credential")
+
+
+def _originators(party: etree._Element | None) -> tuple[Credential, ...]:
+    """The From credentials that are complete: only used to find the buyer, never required."""
+    found = []
+    for element in party if party is not None else ():
+        domain = (element.get("domain") or "").strip() if element.tag == "Credential" else ""
+        identity = text_of(child(element, "Identity")) if domain else None
+        if identity is not None:
+            found.append(build.Credential(domain=domain, identity=identity))
+    return tuple(found)
 
 
 def _credential(element: etree._Element, where: str) -> Credential:

@@ -29,7 +29,7 @@ def load_profile(path: Path) -> PartnerProfile:
     try:
         profile = PartnerProfile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigurationError(_describe(path, exc)) from exc
+        raise ConfigurationError(describe_errors(path, exc)) from exc
     if profile.id != path.stem:
         raise ConfigurationError(
             f"{path}: id: {profile.id!r} must equal the file name {path.stem!r}"
@@ -37,7 +37,8 @@ def load_profile(path: Path) -> PartnerProfile:
     return profile
 
 
-def _describe(path: Path, exc: ValidationError) -> str:
+def describe_errors(path: Path, exc: ValidationError) -> str:
+    """One line per field error: `<file>: <field>: <message> (allowed: ...)`."""
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"])

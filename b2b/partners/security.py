@@ -34,7 +34,8 @@ from b2b.errors import ConfigurationError
 from b2b.partners.profile import As2Partner, PartnerProfile
 from b2b.partners.registry import PartnerRegistry
 
-EXPIRY_WARNING_DAYS = 30
+#: Days before notAfter at which a certificate is warned about; the warning names the step.
+EXPIRY_WARNING_STEPS = (60, 30, 14, 7)
 
 
 @dataclass(frozen=True)
@@ -83,18 +84,36 @@ class As2Directory:
         return self.ours, found.security
 
     def expiring(self, *, now: dt.datetime) -> list[str]:
-        """Warnings for every certificate that expires within 30 days (or has expired)."""
+        """Warnings for every certificate within 60, 30, 14 or 7 days of expiry, or expired.
+
+        >>> directory.expiring(now=utcnow())
+        ['partner ACME-AS2: certificate CN=ACME expires in 12 days (within 14)']
+        """
         named = [("our key", pair.certificate) for pair in (self.ours.keys if self.ours else ())]
         for as2_id, partner in self.partners.items():
             named += [(f"partner {as2_id}", c) for c in partner.security.certificates]
         warnings = []
         for who, certificate in named:
-            days = days_until_expiry(certificate, now=now)
-            if days < EXPIRY_WARNING_DAYS:
+            state = expiry_state(days_until_expiry(certificate, now=now))
+            if state is not None:
                 subject = certificate.subject.rfc4514_string()
-                state = "expired" if days < 0 else f"expires in {days} days"
                 warnings.append(f"{who}: certificate {subject} {state}")
         return warnings
+
+
+def expiry_state(days: int) -> str | None:
+    """The warning for a certificate `days` from expiry, or None when no step is reached yet.
+
+    >>> expiry_state(12)
+    'expires in 12 days (within 14)'
+    """
+    if days < 0:
+        return "expired"
+    reached = [step for step in EXPIRY_WARNING_STEPS if days <= step]
+    if not reached:
+        return None
+    unit = "day" if days == 1 else "days"
+    return f"expires in {days} {unit} (within {min(reached)})"
 
 
 def local_identity(settings: Settings, certs: Path) -> LocalIdentity | None:

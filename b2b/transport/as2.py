@@ -97,22 +97,38 @@ def _translate(url: str) -> Iterator[None]:
     try:
         yield
     except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-        raise TransportError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        raise TransportError(
+            f"{url}: {_tls_failure(exc) or f'{type(exc).__name__}: {exc}'}"
+        ) from exc
     except httpx.HTTPError as exc:
         raise PermanentTransportError(f"{url}: {type(exc).__name__}: {exc}") from exc
 
 
-def _tls(settings: As2Transport, certs_dir: Path) -> ssl.SSLContext | bool:
-    """The TLS context: the partner's CA file if given, our client certificate if given."""
-    if settings.tls_ca_file is None and settings.tls_client_certificate is None:
-        return True
+def _tls_failure(exc: BaseException) -> str | None:
+    """What went wrong in the TLS handshake behind `exc`, if that is what failed.
+
+    Retryable like any connection failure: the partner may renew an expired certificate."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS: the partner's certificate is refused: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed: {cause.reason or cause}"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _tls(settings: As2Transport, certs_dir: Path) -> ssl.SSLContext:
+    """The TLS context: the partner's chain and host name verified against its CA file (else
+    the system's CAs), our client certificate presented if given."""
     ca = certs_dir / settings.tls_ca_file if settings.tls_ca_file else None
     try:
-        context = ssl.create_default_context(cafile=ca)
+        context = ssl.create_default_context(cafile=ca)  # CERT_REQUIRED, host names checked
         if settings.tls_client_certificate:
             context.load_cert_chain(certs_dir / settings.tls_client_certificate)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigurationError(f"transport TLS files under {certs_dir}: {exc}") from exc
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
 

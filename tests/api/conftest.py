@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from b2b.api.app import create_app
 from b2b.config import Settings, load_settings
+from b2b.tls import ServerTls, uvicorn_tls_options
 from tests.conftest import ROOT, NewDatabase
 from tests.fixtures.ports import free_port
 
@@ -59,8 +61,14 @@ class RunningGateway:
 
 
 def serve(settings: Settings, port: int) -> Iterator[RunningGateway]:
+    tls = settings.server_tls()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        **uvicorn_tls_options(tls),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -70,11 +78,20 @@ def serve(settings: Settings, port: int) -> Iterator[RunningGateway]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the gateway did not start")
         time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=30) as client:
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    with httpx.Client(base_url=url, timeout=30, verify=_trust(tls)) as client:
         yield RunningGateway(url, settings, client)
     server.should_exit = True
     thread.join(timeout=30)
+
+
+def _trust(tls: ServerTls | None) -> ssl.SSLContext | bool:
+    """The test client trusts the gateway's own certificate file (its chain ends in the CA)."""
+    if tls is None:
+        return True
+    context = ssl.create_default_context(cafile=tls.certificate)
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # the leaf is trusted as it is
+    return context
 
 
 GatewayFactory = Callable[..., RunningGateway]

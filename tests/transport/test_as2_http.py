@@ -20,6 +20,7 @@ from b2b.errors import PermanentTransportError, TransportError
 from b2b.partners import As2Transport
 from b2b.transport.as2 import CHUNK, As2Poster
 from b2b.transport.http import parse_retry_after
+from tests.fixtures.pki import issue, new_ca
 from tests.fixtures.ports import free_port
 
 
@@ -217,3 +218,51 @@ def test_tls_client_certificate_is_presented(server, tmp_path: Path) -> None:  #
     with As2Poster(without, certs_dir=tmp_path) as poster, pytest.raises(TransportError):
         poster.post((), b"x")  # no client certificate: the handshake is refused
     assert len(handler.seen) == 1
+
+
+def _serve_tls(httpd: http.server.HTTPServer, chain: Path) -> str:
+    """Wrap `httpd` in TLS with the certificate chain (and key) in `chain`; its https URL."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    return f"https://localhost:{httpd.server_port}/as2"
+
+
+def test_the_chain_through_an_intermediate_ca_is_verified(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    httpd, handler = server
+    root = new_ca("Partner Root CA")
+    intermediate = new_ca("Partner Issuing CA", issuer=root)
+    leaf = issue(intermediate, "as2.partner", hosts=("localhost",))
+    url = _serve_tls(httpd, leaf.write(tmp_path / "server.pem", intermediate))
+    root.write(tmp_path / "partner-ca.pem", key=False)
+    with As2Poster(_settings(url, tls_ca_file="partner-ca.pem"), certs_dir=tmp_path) as poster:
+        assert poster.post((), b"x").status == 200
+    other_root = new_ca("Somebody Else's CA")
+    other_root.write(tmp_path / "other-ca.pem", key=False)
+    with (
+        As2Poster(_settings(url, tls_ca_file="other-ca.pem"), certs_dir=tmp_path) as poster,
+        pytest.raises(TransportError, match="TLS: the partner's certificate is refused"),
+    ):
+        poster.post((), b"x")
+    assert len(handler.seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("hosts", "expired", "reason"),
+    [(("as2.other.example",), False, "Hostname mismatch"), (("localhost",), True, "expired")],
+    ids=["another-host-name", "expired"],
+)
+def test_a_wrong_server_certificate_is_refused_naming_the_tls_failure(  # type: ignore[no-untyped-def]
+    server, tmp_path: Path, hosts: tuple[str, ...], expired: bool, reason: str
+) -> None:
+    httpd, handler = server
+    root = new_ca("Partner Root CA")
+    leaf = issue(root, "as2.partner", hosts=hosts, expired=expired)
+    url = _serve_tls(httpd, leaf.write(tmp_path / "server.pem"))
+    root.write(tmp_path / "partner-ca.pem", key=False)
+    settings = _settings(url, tls_ca_file="partner-ca.pem")
+    with As2Poster(settings, certs_dir=tmp_path) as poster, pytest.raises(TransportError) as raised:
+        poster.post((), b"x")
+    assert "TLS: the partner's certificate is refused" in str(raised.value)
+    assert reason in str(raised.value)
+    assert handler.seen == []
