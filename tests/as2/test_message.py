@@ -234,7 +234,11 @@ def test_a_message_for_another_certificate_fails_decryption(
 
 def test_a_corrupted_ciphertext_fails_decryption(alice: KeyPair, bob: KeyPair) -> None:
     headers, body = _build(alice, bob)
-    corrupted = body[:-40] + bytes(b ^ 0x5A for b in body[-40:])
+    # The ciphertext ends the DER. Flipping the top bit of the next-to-last block's last byte
+    # flips the same bit of the padding length in the last plaintext block (CBC), making it
+    # 0x81..0x90, never valid: a failure every time. (Random damage to the tail could leave
+    # valid padding and touch only the MIME epilogue, outside what the signature covers.)
+    corrupted = body[:-17] + bytes([body[-17] ^ 0x80]) + body[-16:]
     with pytest.raises((AS2DecryptionFailed, AS2MalformedMessage)):
         _open(headers, corrupted, (bob,), PartnerSecurity("ALICE", (alice.certificate,)))
 
