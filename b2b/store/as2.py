@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
 from b2b.store.inbound import Arrival, keep_inbound_file
-from b2b.store.queue import LeaseLost, add_event, finish_attempt, start_ack_clock
+from b2b.store.queue import add_event, check_lease, finish_attempt, start_ack_clock
 from b2b.store.schema import as2_inbound, as2_outbound, messages
 from b2b.store.states import MessageState
 
@@ -85,7 +85,7 @@ def record_as2_built(
     """Keep the AS2 message built for `message_id` (once; the lease must still be ours)."""
     body, body_blob = blobs.offload(stored.body)
     with transaction(engine) as conn:
-        _check_lease(conn, message_id, worker)
+        check_lease(conn, messages, message_id, worker)
         conn.execute(
             insert(as2_outbound),
             {
@@ -100,12 +100,6 @@ def record_as2_built(
             },
         )
         add_event(conn, message_id, now, "as2-built", f"Message-ID <{stored.as2_message_id}>")
-
-
-def _check_lease(conn: Connection, message_id: int, worker: str) -> None:
-    owner = conn.execute(select(messages.c.lease_owner).where(messages.c.id == message_id)).scalar()
-    if owner != worker:
-        raise LeaseLost(f"message {message_id} is no longer leased to {worker}")
 
 
 def record_awaiting_mdn(
@@ -236,15 +230,6 @@ def offload_inbound(inbound: Inbound, blobs: BlobStore) -> Inbound:
     )
 
 
-def record_inbound(
-    *, engine: Engine, blobs: BlobStore, inbound: Inbound
-) -> tuple[int, StoredMdn | None]:
-    """Keep a received message; for a processed duplicate, the first one's MDN instead."""
-    inbound = offload_inbound(inbound, blobs)
-    with transaction(engine) as conn:
-        return keep_inbound(conn, inbound)
-
-
 def load_inbound_payload(*, engine: Engine, blobs: BlobStore, inbound_id: int) -> bytes | None:
     """The payload of a received message (None if it could not be opened)."""
     i = as2_inbound.c
@@ -254,7 +239,8 @@ def load_inbound_payload(*, engine: Engine, blobs: BlobStore, inbound_id: int) -
 
 
 def keep_inbound(conn: Connection, inbound: Inbound) -> tuple[int, StoredMdn | None]:
-    """`record_inbound` inside the caller's transaction (for the batch writer).
+    """Keep a received message, inside the caller's transaction (the batch writer's); for a
+    processed duplicate, the first one's id and MDN instead.
 
     Large bodies must already be in the BlobStore (`offload_inbound`): this writes rows only.
     """

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore, Data
 from b2b.store.db import transaction, utc
-from b2b.store.queue import Built, LeaseLost, add_event, next_control_number
+from b2b.store.queue import Built, add_event, check_lease, next_control_number
 from b2b.store.schema import (
     business_documents,
     documents,
@@ -250,7 +250,7 @@ def record_read(
     inside this transaction.
     """
     with transaction(engine) as conn:
-        _check_lease(conn, claim.file_id, worker)
+        check_lease(conn, inbound_files, claim.file_id, worker)
         results = list(read(Lookups(conn)))
         for item in results:
             _keep_interchange(conn, claim.file_id, item, now)
@@ -267,7 +267,7 @@ def record_unreadable(
 ) -> None:
     """The file holds nothing we can read (not X12 at all): kept, failed, with the reason."""
     with transaction(engine) as conn:
-        _check_lease(conn, claim.file_id, worker)
+        check_lease(conn, inbound_files, claim.file_id, worker)
         conn.execute(
             update(inbound_files)
             .where(inbound_files.c.id == claim.file_id)
@@ -279,14 +279,6 @@ def record_unreadable(
                 lease_expires_at=None,
             )
         )
-
-
-def _check_lease(conn: Connection, file_id: int, worker: str) -> None:
-    owner = conn.execute(
-        select(inbound_files.c.lease_owner).where(inbound_files.c.id == file_id)
-    ).scalar()
-    if owner != worker:
-        raise LeaseLost(f"inbound file {file_id} is no longer leased to {worker}")
 
 
 def _keep_interchange(

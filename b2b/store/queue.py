@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Table,
     and_,
     func,
     insert,
@@ -367,6 +368,14 @@ def release(*, engine: Engine, message_id: int, worker: str) -> None:
             .where(messages.c.id == message_id, messages.c.lease_owner == worker)
             .values(lease_owner=None, lease_expires_at=None)
         )
+
+
+def check_lease(conn: Connection, table: Table, row_id: int, worker: str) -> None:
+    """LeaseLost unless row `row_id` of `table` (a queue: messages, inbound_files) is leased
+    to `worker`; inside the caller's transaction, before it writes."""
+    owner = conn.execute(select(table.c.lease_owner).where(table.c.id == row_id)).scalar()
+    if owner != worker:
+        raise LeaseLost(f"{table.name} row {row_id} is no longer leased to {worker}")
 
 
 def update_leased(

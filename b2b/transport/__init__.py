@@ -5,7 +5,7 @@ a partner leaves for us.
 >>> receipt = transport.send(OutboundFile(7, "acme", "850_000000007.x12", data))
 >>> transport.close()
 >>> poller = open_poller(profile.inbound, certs_dir=certs, data_dir=data)
->>> report = poller.poll(store.record_inbound)
+>>> report = poller.poll(record)
 >>> poller.close()
 """
 

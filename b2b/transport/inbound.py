@@ -1,7 +1,7 @@
 """Inbound transports: fetch the files a partner leaves for us, by SFTP or in a local folder.
 
     >>> poller = open_poller(profile.inbound, certs_dir=certs, data_dir=data)
-    >>> report = poller.poll(store.record_inbound)  # every `poll_seconds`
+    >>> report = poller.poll(record)  # every `poll_seconds`
     >>> report.taken, report.waiting
     (('/home/acme/outbound/850_000000007.x12',), ('/home/acme/outbound/850_000000008.x12',))
     >>> poller.close()

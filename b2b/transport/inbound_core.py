@@ -2,7 +2,7 @@
 then removed.
 
     >>> poller = FolderPoller(folder, pattern="*.x12")
-    >>> poller.poll(store.record_inbound).taken
+    >>> poller.poll(record).taken
     ('/home/acme/outbound/850_000000007.x12',)
 
 A file is taken only when its size and modification time are the same as at the previous poll
@@ -82,7 +82,7 @@ class Poller(Protocol):
     are in its report. `close` releases connections and may be called more than once.
 
     >>> with closing(open_poller(profile.inbound, certs_dir=c, data_dir=d)) as poller:
-    ...     report = poller.poll(store.record_inbound)
+    ...     report = poller.poll(record)
     """
 
     def poll(self, record: Record) -> PollReport:

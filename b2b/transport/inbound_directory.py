@@ -1,7 +1,7 @@
 """Poll a local folder (a mounted share, the example partner): `[inbound] kind = "directory"`.
 
     >>> poller = DirectoryPoller(profile.inbound, base=Path("/var/lib/b2b"))
-    >>> poller.poll(store.record_inbound).taken
+    >>> poller.poll(record).taken
     ('/var/lib/b2b/inbox/acme/850_000000007.x12',)
 
 The rules (stable between polls, record before removing) are `FolderPoller`'s. `path` is

@@ -1,7 +1,7 @@
 """Poll a folder on the partner's SFTP server: `[inbound] kind = "sftp"`.
 
     >>> poller = SftpPoller(profile.inbound, certs_dir=Path("certs"))
-    >>> poller.poll(store.record_inbound).taken
+    >>> poller.poll(record).taken
     ('/home/acme/outbound/850_000000007.x12',)
     >>> poller.close()
 
