@@ -22,7 +22,11 @@ VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 # Debian packages the tests start for real: OpenSSH's sshd and the PostgreSQL server.
-SYSTEM_PACKAGES = {"/usr/sbin/sshd": "openssh-server", "initdb": "postgresql"}
+SYSTEM_PACKAGES = {
+    "/usr/sbin/sshd": "openssh-server",
+    "initdb": "postgresql",
+    "/usr/bin/chromium": "chromium",
+}
 
 
 def say(text: str) -> None:
