@@ -88,11 +88,27 @@ DEMO_PARTNER_ENV = {
 }
 
 
+def demo_user() -> None:
+    """A dashboard login for the demo, once: demo / demo-password (`b2b users add` for real)."""
+    subprocess.run(
+        [BIN / "b2b", "users", "add", "demo", "--role", "operator", "--password-stdin"],
+        input="demo-password\n",
+        text=True,
+        capture_output=True,  # the second time it says the name is taken: nothing to do
+        check=False,
+        cwd=ROOT,
+    )
+    say("dashboard:  http://127.0.0.1:8080/ui  (log in as demo / demo-password)")
+
+
 def cmd_run(args: list[str]) -> None:
     ensure_venv()
     os.chdir(ROOT)
     # The samples carry this shared secret, so the demo authenticates Coupa as production does.
     os.environ.setdefault("B2B_COUPA_SHARED_SECRET", "demo-secret")
+    # The admin API needs a key: this one is for the demo only (b2b keys new makes real ones).
+    os.environ.setdefault("B2B_BOOTSTRAP_API_KEY", "demo-operator-key")
+    demo_user()
     say("demo AS2 partner on http://127.0.0.1:8081 (examples/as2-partner)")
     partner = subprocess.Popen([BIN / "b2b", "serve"], env={**os.environ, **DEMO_PARTNER_ENV})
     say("gateway on http://127.0.0.1:8080 (SQLite var/b2b.sqlite3, partners/, maps/)")
@@ -100,7 +116,10 @@ def cmd_run(args: list[str]) -> None:
         "post a PO:  curl -s -H 'Content-Type: text/xml' --data-binary "
         "@samples/cxml/order_request_new.xml http://127.0.0.1:8080/coupa/cxml"
     )
-    say("then ask:   curl -s 'http://127.0.0.1:8080/messages?po=HMG-PO-100482'")
+    say(
+        "then ask:   curl -s -H 'Authorization: Bearer demo-operator-key' "
+        "'http://127.0.0.1:8080/messages?po=HMG-PO-100482'"
+    )
     say("over AS2:   the same with samples/cxml/order_request_as2.xml, then ?po=HMG-PO-100484")
     try:
         subprocess.run([BIN / "b2b", "serve", *args], check=False)

@@ -26,6 +26,7 @@ from b2b.as2 import (
 )
 from b2b.errors import AS2Error, B2BError, PermanentTransportError
 from b2b.failpoints import failpoint
+from b2b.logs import bind
 from b2b.partners import PartnerProfile
 from b2b.partners.security import As2Directory, PartnerAs2
 from b2b.store import Claim, utcnow
@@ -84,6 +85,7 @@ def deliver(
             stored=stored,
             now=utcnow(),
         )
+    bind(as2_message_id=stored.as2_message_id)
     failpoint("as2.before-post")
     reply = poster.post(stored.headers, stored.body)
     failpoint("as2.after-post")
@@ -204,6 +206,7 @@ def receive_async_mdn(
     awaited = find_awaited(engine=engine, as2_message_id=original) if original else None
     if awaited is None:
         return HttpAnswer(400, TEXT, f"no message of ours has Message-ID {original!r}\n".encode())
+    bind(message_id=awaited.message_id, partner=awaited.partner_id, as2_message_id=original)
     stored = load_as2_built(engine=engine, blobs=blobs, message_id=awaited.message_id)
     partner = next(
         (p for p in directory.partners.values() if p.profile.id == awaited.partner_id), None

@@ -1,6 +1,7 @@
 """AS2 from partners: open, keep, answer with an MDN (sync, or async posted by the worker).
 
-open (decrypt, verify, decompress) ─► MDN built ─► stored (raw + payload) ─► answered
+TLS client certificate (when the profile ties one) ─► open (decrypt, verify, decompress)
+    ─► MDN built ─► stored (raw + payload) ─► answered
 duplicate (after authentication) ─► the stored MDN again
 
 >>> answer = receive(directory, keep, headers, body, host="b2b.example", max_payload_bytes=n)
@@ -9,7 +10,11 @@ duplicate (after authentication) ─► the stored MDN again
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
+import posixpath
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,13 +30,18 @@ from b2b.as2 import (
     read_envelope,
 )
 from b2b.as2flow import TEXT, HttpAnswer, new_message_id
-from b2b.errors import AS2Error, AS2UnknownTradingPartner, B2BError
+from b2b.coupa.redact import redact_shared_secrets
+from b2b.errors import AS2AuthenticationFailed, AS2Error, AS2UnknownTradingPartner, B2BError
 from b2b.partners.security import As2Directory
 from b2b.store import utcnow
 from b2b.store.as2 import Inbound, StoredMdn, claim_pending_mdn, record_mdn_post
 from b2b.transport.as2 import Headers, post
+from b2b.transport.inbound_core import NAME_MAX, name_problem
 
 log = logging.getLogger(__name__)
+
+#: An XML payload (a BOM, blanks, then "<"): only such a one can hold a cXML SharedSecret.
+_XML_START = re.compile(rb"[ \t\r\n]*(?:\xef\xbb\xbf)?[ \t\r\n]*<")
 
 
 Keep = Callable[[Inbound], tuple[int, StoredMdn | None]]
@@ -45,12 +55,21 @@ def receive(
     *,
     host: str,
     max_payload_bytes: int,
+    client_certificate: bytes | None = None,
 ) -> HttpAnswer:
     """Open a partner's message, keep it, and answer it with its MDN (sync) or 200 (async).
 
     `keep` stores the message durably and says whether it is a duplicate of a processed one.
+    `client_certificate`: the DER of the TLS client certificate the post came with, if any.
     """
-    prepared = prepare(directory, headers, body, host=host, max_payload_bytes=max_payload_bytes)
+    prepared = prepare(
+        directory,
+        headers,
+        body,
+        host=host,
+        max_payload_bytes=max_payload_bytes,
+        client_certificate=client_certificate,
+    )
     if isinstance(prepared, HttpAnswer):
         return prepared
     _, duplicate = keep(prepared.inbound)
@@ -65,6 +84,8 @@ class Prepared:
     envelope: AS2Envelope
     error: AS2Error | None
     mdn: tuple[Headers, bytes] | None
+    #: refused for its TLS client certificate: without an MDN to carry that, HTTP 403
+    forbidden: bool = False
 
     def answer(self, duplicate: StoredMdn | None) -> HttpAnswer:
         """The HTTP answer, given whether the store found a processed duplicate."""
@@ -77,7 +98,7 @@ class Prepared:
             return HttpAnswer(200, self.mdn[0], self.mdn[1])
         if self.error is not None and self.mdn is None:
             reason = f"{self.error.disposition_modifier}: {self.error.reason}\n"
-            return HttpAnswer(400, TEXT, reason.encode())
+            return HttpAnswer(403 if self.forbidden else 400, TEXT, reason.encode())
         return HttpAnswer(200, TEXT, b"AS2 message received\n")
 
 
@@ -88,15 +109,24 @@ def prepare(
     *,
     host: str,
     max_payload_bytes: int,
+    client_certificate: bytes | None = None,
 ) -> Prepared | HttpAnswer:
-    """Open the message and build its MDN; an HttpAnswer when it is not AS2 at all."""
+    """Open the message and build its MDN; an HttpAnswer when it is not AS2 at all.
+
+    A partner tied to a TLS client certificate (`[as2] tls_client_certificate`) whose post
+    did not come with it is refused before anything is decrypted.
+    """
     fields = tuple(headers)
     now = utcnow()
     try:
         envelope = read_envelope(fields)
     except AS2Error as exc:
         return HttpAnswer(400, TEXT, f"not an AS2 message: {exc.reason}\n".encode())
-    received, error = _open(directory, fields, body, max_payload_bytes)
+    refused = _certificate_refused(directory, envelope, client_certificate)
+    if refused is None:
+        received, error = _open(directory, fields, body, max_payload_bytes)
+    else:
+        received, error = None, refused
     mdn = _mdn(directory, envelope, received=received, error=error, host=host, now=now)
     request = envelope.mdn_request
     mdn_state = "none" if mdn is None else ("pending" if request and request.async_url else "sync")
@@ -108,9 +138,9 @@ def prepare(
         as2_message_id=envelope.message_id,
         received_at=now,
         headers=fields,
-        body=body,
-        payload=received.payload if received else None,
-        filename=received.filename if received else None,
+        body=_kept_body(body, received),
+        payload=_kept_payload(received.payload) if received else None,
+        filename=safe_filename(received.filename) if received else None,
         status="processed" if error is None else "error",
         disposition=_disposition(error),
         mdn_headers=mdn[0] if mdn else None,
@@ -118,7 +148,65 @@ def prepare(
         mdn_url=request.async_url if request else None,
         mdn_state=mdn_state,
     )
-    return Prepared(inbound, envelope, error, mdn)
+    return Prepared(inbound, envelope, error, mdn, forbidden=refused is not None)
+
+
+def safe_filename(name: str | None) -> str | None:
+    """The partner's file name (Content-Disposition) made one plain name, never a path: its
+    last component, without control characters or leading dots, at most 255 bytes (the
+    extension kept); None when nothing is left.
+
+    >>> safe_filename("../../etc/x.edi"), safe_filename("..\\\\x"), safe_filename("/")
+    ('x.edi', 'x', None)
+    """
+    if name is None:
+        return None
+    last = re.split(r"[/\\]", name)[-1]
+    plain = "".join(ch for ch in last if ch.isprintable()).strip().lstrip(".").strip()
+    stem, extension = posixpath.splitext(plain)
+    if len(extension.encode()) > NAME_MAX // 2:
+        stem, extension = plain, ""
+    room = NAME_MAX - len(extension.encode())
+    safe = stem.encode()[:room].decode("utf-8", "ignore") + extension
+    return safe if safe and name_problem(safe) is None else None
+
+
+def _kept_payload(payload: bytes | bytearray) -> bytes | bytearray:
+    """The payload as stored: an XML one (cXML sent by AS2) with its SharedSecrets redacted;
+    X12 and other payloads untouched (and not even scanned)."""
+    return redact_shared_secrets(bytes(payload)) if _XML_START.match(payload) else payload
+
+
+def _kept_body(body: bytes, received: ReceivedMessage | None) -> bytes:
+    """The raw body as stored: as received when it was encrypted (nothing readable in it);
+    else with any SharedSecret redacted (its signature no longer verifies on the stored copy,
+    which keeps the headers, the MIC and the MDN)."""
+    if received is not None and received.encrypted:
+        return body
+    return redact_shared_secrets(body)
+
+
+def _certificate_refused(
+    directory: As2Directory, envelope: AS2Envelope, client_certificate: bytes | None
+) -> AS2AuthenticationFailed | None:
+    """AS2AuthenticationFailed when AS2-From is tied to a TLS client certificate and the post
+    did not come with that one; None when it did, or the partner is not tied to one."""
+    partner = directory.partners.get(envelope.as2_from)
+    expected = partner.tls_client_sha256 if partner is not None else None
+    if expected is None:
+        return None
+    if client_certificate is None:
+        return AS2AuthenticationFailed(
+            f"partner {envelope.as2_from!r} must post with its TLS client certificate; "
+            "this post came without one"
+        )
+    presented = hashlib.sha256(client_certificate).digest()
+    if not hmac.compare_digest(presented, expected):
+        return AS2AuthenticationFailed(
+            f"the TLS client certificate (SHA-256 {presented.hex()}) is not the one of "
+            f"partner {envelope.as2_from!r}"
+        )
+    return None
 
 
 def _open(

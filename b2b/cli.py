@@ -8,7 +8,6 @@ $ b2b messages show --po 4711
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import threading
 from typing import Annotated, Any
@@ -16,14 +15,22 @@ from typing import Annotated, Any
 import typer
 
 from b2b.api.views import document_json, message_json, rejection_json, timeline
+from b2b.cli_admin import keys_app, users_app
+from b2b.cli_secrets import secrets_app
 from b2b.config import Settings, load_settings
 from b2b.errors import ConfigurationError
 
 app = typer.Typer(
-    help="b2b: Coupa purchase orders to X12 over SFTP/AS2, every message tracked.",
+    help="b2b: Coupa purchase orders to X12 over SFTP/AS2, every message tracked.\n\n"
+    "Exit codes: 0 ok; 1 a problem was found or nothing was (an overdue acknowledgment, a "
+    "partner failing its test, an unknown message); 2 usage or configuration error.",
     no_args_is_help=True,
 )
-partners_app = typer.Typer(help="Trading partner profiles.", no_args_is_help=True)
+partners_app = typer.Typer(
+    help="Trading partner profiles. A running gateway reloads changed profiles by itself "
+    "within B2B_PARTNERS_WATCH_SECONDS (2 s); POST /partners/reload does it at once.",
+    no_args_is_help=True,
+)
 messages_app = typer.Typer(help="Where is a PO? Messages and their history.", no_args_is_help=True)
 certs_app = typer.Typer(help="Our AS2 keys and certificates.", no_args_is_help=True)
 inbound_app = typer.Typer(help="What partners sent us, and what we answered.", no_args_is_help=True)
@@ -33,6 +40,9 @@ app.add_typer(certs_app, name="certs")
 app.add_typer(messages_app, name="messages")
 app.add_typer(inbound_app, name="inbound")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(secrets_app, name="secrets")
 
 
 def _settings() -> Settings:
@@ -43,11 +53,11 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request
+def _logging(settings: Settings | None = None) -> None:
+    """B2B_LOG_FORMAT (text or json) and B2B_LOG_LEVEL for every logger, uvicorn's too."""
+    from b2b.logs import configure_logging
+
+    configure_logging(settings or _settings())
 
 
 @app.command()
@@ -59,20 +69,21 @@ def serve(
     """Run the HTTP gateway; with B2B_EMBEDDED_WORKER (default) it also sends."""
     import uvicorn
 
-    from b2b.tls import uvicorn_tls_options
+    from b2b.tls import uvicorn_options
 
     settings = _settings()
     _check(settings)
-    _logging()
+    _logging(settings)
     uvicorn.run(
         "b2b.api.app:app_from_environment",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        log_level="info",
-        access_log=False,
-        **uvicorn_tls_options(settings.server_tls()),
+        log_config=None,  # ours (b2b.logs), set above and again in each worker process
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_format == "json",  # a JSON line a request, for log pipelines
+        **uvicorn_options(settings.server_tls()),  # proxy_headers=False: b2b.api.proxies
     )
 
 
@@ -127,15 +138,17 @@ def _check(settings: Settings) -> None:
 
 
 def _check_as2(settings: Settings, registry: Any) -> None:
+    from b2b.partners.secret_files import check_sealed
     from b2b.partners.security import As2Directory
     from b2b.store import utcnow
 
     try:
         directory = As2Directory.load(settings, registry)
+        warnings = directory.expiring(now=utcnow()) + check_sealed(settings, registry)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    for warning in directory.expiring(now=utcnow()):
+    for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
 
 
@@ -154,6 +167,7 @@ def certs_new(
     certificate to give partners). Never overwrites.
     """
     from b2b.as2 import certificate_pem, new_self_signed, private_key_pem
+    from b2b.secrets import file_context, seal
     from b2b.store import utcnow
 
     settings = _settings()
@@ -167,11 +181,14 @@ def certs_new(
     pair = new_self_signed(common_name or settings.as2_id, now=utcnow(), days=days)
     folder.mkdir(parents=True, exist_ok=True)
     cert = certificate_pem(pair.certificate)
-    target.write_bytes(private_key_pem(pair.private_key, passphrase) + cert)
+    key = private_key_pem(pair.private_key, passphrase) + cert
+    kek = settings.kek_bytes()  # sealed with the KEK when one is configured (`b2b secrets`)
+    sealed = None if kek is None else seal(key, kek, file_context(folder, target)) + "\n"
+    target.write_bytes(key if sealed is None else sealed.encode())
     target.chmod(0o600)
     public.write_bytes(cert)
     typer.echo(f"wrote {target} (key + certificate) and {public} (give this to partners)")
-    typer.echo(f"set B2B_AS2_KEYS={name}")
+    typer.echo(f"set B2B_AS2_KEYS='[\"{name}\"]'  (a JSON list: the first signs, all decrypt)")
 
 
 @partners_app.command("check")
@@ -186,41 +203,6 @@ def _engine() -> Any:
     from b2b.store import open_engine
 
     return open_engine(_settings().database_url)
-
-
-@messages_app.command("list")
-def messages_list(
-    po: Annotated[str | None, typer.Option(help="PO number.")] = None,
-    partner: Annotated[str | None, typer.Option(help="Partner id.")] = None,
-    state: Annotated[
-        str | None, typer.Option(help="received, queued, awaiting-mdn, sent, failed, dead.")
-    ] = None,
-    overdue: Annotated[
-        bool, typer.Option("--overdue", help="Only those whose 997/999 is overdue.")
-    ] = False,
-    limit: Annotated[int, typer.Option()] = 50,
-) -> None:
-    """One line per message, newest first."""
-    from b2b.store import find_messages, utcnow
-
-    now = utcnow()
-    for m in find_messages(
-        engine=_engine(),
-        po=po,
-        partner=partner,
-        state=state,
-        limit=limit,
-        with_events=False,
-        overdue_at=now if overdue else None,
-    ):
-        icn = "-" if m.interchange_control_number is None else f"{m.interchange_control_number:09d}"
-        ack = "OVERDUE" if m.overdue(now) else (m.ack_state or "-")
-        kind = m.transaction_set if m.destination == "partner" else f"{m.transaction_set}>Coupa"
-        typer.echo(
-            f"{m.id:>6}  {m.updated_at:%Y-%m-%d %H:%M:%S}  {m.state:<8}  {kind:<9}  "
-            f"{m.partner_id:<12}  PO {m.po_number or '-':<12}  ISA13 {icn}  ack {ack:<20}  "
-            f"{m.last_error or ''}"
-        )
 
 
 @messages_app.command("show")
@@ -281,52 +263,6 @@ def messages_show(
             typer.echo(f"  {step['at']}  {step['step']:<28} {detail}")
 
 
-@messages_app.command("resend")
-def messages_resend(
-    message_id: Annotated[int, typer.Argument(help="Message id.")],
-    reissue: Annotated[
-        bool,
-        typer.Option("--reissue", help="New control numbers: map the order again."),
-    ] = False,
-) -> None:
-    """Send a sent, failed or dead message again: the same bytes (ISA13, AS2 Message-ID), or
-    with --reissue new control numbers. Exit 1 if it is in flight or unknown."""
-    from b2b.errors import ResendRefused, UnknownMessage
-    from b2b.store import request_resend, utcnow
-
-    try:
-        resent = request_resend(
-            engine=_engine(), message_id=message_id, now=utcnow(), reissue=reissue
-        )
-    except (UnknownMessage, ResendRefused) as exc:
-        typer.echo(f"error: {exc.reason}", err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"message {resent.message_id} {resent.state}: {resent.detail}")
-
-
-@inbound_app.command("list")
-def inbound_list(
-    partner: Annotated[str | None, typer.Option(help="Partner id.")] = None,
-    limit: Annotated[int, typer.Option()] = 50,
-) -> None:
-    """One block per file a partner sent: each interchange's verdict and what was done."""
-    from b2b.store import find_inbound
-
-    for f in find_inbound(engine=_engine(), partner=partner, limit=limit):
-        typer.echo(
-            f"{f.file_id:>6}  {f.received_at:%Y-%m-%d %H:%M:%S}  {f.state:<9}  "
-            f"{f.partner_id or '-':<12}  {f.origin} {f.origin_ref}  {f.error or ''}"
-        )
-        for i in f.interchanges:
-            duplicate = "  DUPLICATE" if i["duplicate"] else ""
-            typer.echo(
-                f"        ISA13 {i['control_number']} from {i['sender']}: "
-                f"TA1 {i['status']} {i['note_code']}{duplicate}"
-            )
-            for note in i["notes"]:
-                typer.echo(f"          {note}")
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations to B2B_DATABASE_URL (serve and worker also do, at start)."""
@@ -384,3 +320,10 @@ def _print_message(m: dict[str, Any]) -> None:
 def main() -> None:
     """Entry point of the `b2b` script and `python -m b2b`."""
     app()
+
+
+# Subcommand groups kept in their own modules register themselves on the apps above.
+from b2b import cli_messages, cli_partners  # noqa: E402, F401
+from b2b.cli_acks import acks_app  # noqa: E402
+
+app.add_typer(acks_app, name="acks")

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -39,10 +40,14 @@ from b2b.errors import (
     InvalidDocument,
     StoreUnavailable,
 )
+from b2b.logs import bind
 from b2b.mapping import MapLibrary
 from b2b.partners import PartnerProfile, PartnerRegistry, load_partners
 from b2b.partners.buyers import BuyerDirectory, Caller
+from b2b.partners.secret_files import check_sealed
 from b2b.partners.security import As2Directory
+from b2b.partners.watch import FolderWatch, watched_files
+from b2b.secrets import file_context, read_secret_text
 from b2b.store import (
     Acceptance,
     IngestWriter,
@@ -89,9 +94,15 @@ class Gateway:
     cxml_codes: CxmlCodes  # maps/cxml/codes.toml: the 855/856/810 code lists for Coupa
     buyers: BuyerDirectory  # who may call the Coupa routes
     wake: threading.Event = field(default_factory=threading.Event)
+    #: why the last reload of the profiles failed (the old ones still run); None when it worked
+    profiles_error: str | None = None
+    profiles_watch: FolderWatch | None = None
+    reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def close(self) -> None:
-        """Flush the ingest writer and release the database."""
+        """Stop watching the profiles, flush the ingest writer and release the database."""
+        if self.profiles_watch is not None:
+            self.profiles_watch.stop()
         self.writer.stop()
         self.as2_writer.stop()
         self.engine.dispose()
@@ -99,28 +110,17 @@ class Gateway:
 
 def open_gateway(settings: Settings) -> Gateway:
     """Load partners and maps (refusing bad ones), open the store, start the ingest writer."""
-    partners = load_partners(settings.resolve(settings.partners_dir))
+    partners, coupa_secrets, buyers, as2 = _load_profiles(settings)
     maps = MapLibrary.load(settings.resolve(settings.maps_dir))
     schemas = SetSchemas.load(settings.resolve(settings.maps_dir) / "x12")
     cxml_codes = CxmlCodes.load(settings.resolve(settings.maps_dir) / "cxml" / "codes.toml")
-    coupa_secrets = load_coupa_secrets(settings, partners)
-    buyers = BuyerDirectory.load(settings)
-    as2 = As2Directory.load(settings, partners)
-    for warning in as2.expiring(now=utcnow()):
-        log.warning("%s", warning)
-    if as2.partners and DEMO_AS2_KEY in settings.as2_keys:
-        log.warning(
-            "AS2 uses the public demo key certs/%s: make your own with `b2b certs new`",
-            DEMO_AS2_KEY,
-        )
     engine = open_engine(settings.database_url)
-    _warn_about_buyers(settings, buyers)
     writer = IngestWriter(engine)
     writer.start()
     as2_writer = BatchWriter(engine, keep_inbound, name="b2b-as2-inbound")
     as2_writer.start()
     blobs = BlobStore(settings.resolve(settings.data_dir) / "blobs")
-    return Gateway(
+    gateway = Gateway(
         settings,
         engine,
         partners,
@@ -134,6 +134,28 @@ def open_gateway(settings: Settings) -> Gateway:
         cxml_codes,
         buyers,
     )
+    gateway.profiles_watch = watch_profiles(gateway)
+    return gateway
+
+
+def _load_profiles(
+    settings: Settings,
+) -> tuple[PartnerRegistry, dict[str, str], BuyerDirectory, As2Directory]:
+    """partners/, buyers/ and the secrets and certificates they name, with their warnings
+    logged (certificates expiring, clear secrets, the demo key); a bad file is named."""
+    partners = load_partners(settings.resolve(settings.partners_dir))
+    coupa_secrets = load_coupa_secrets(settings, partners)
+    buyers = BuyerDirectory.load(settings)
+    as2 = As2Directory.load(settings, partners)
+    for warning in as2.expiring(now=utcnow()) + check_sealed(settings, partners):
+        log.warning("%s", warning)
+    if as2.partners and DEMO_AS2_KEY in settings.as2_keys:
+        log.warning(
+            "AS2 uses the public demo key certs/%s: make your own with `b2b certs new`",
+            DEMO_AS2_KEY,
+        )
+    _warn_about_buyers(settings, buyers)
+    return partners, coupa_secrets, buyers, as2
 
 
 def _warn_about_buyers(settings: Settings, buyers: BuyerDirectory) -> None:
@@ -151,14 +173,66 @@ def load_coupa_secrets(settings: Settings, partners: PartnerRegistry) -> dict[st
         documents = partner.coupa.documents
         if documents is None:
             continue
-        path = settings.resolve(settings.certs_dir) / documents.shared_secret_file
+        certs = settings.resolve(settings.certs_dir)
+        path = certs / documents.shared_secret_file
         try:
-            secrets[partner.id] = path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
+            kek, context = settings.kek_bytes(), file_context(certs, path)
+            secrets[partner.id] = read_secret_text(path, kek, context)
+        except ConfigurationError as exc:
             raise ConfigurationError(
-                f"{partner.id}: coupa.documents.shared_secret_file: {path}: {exc.strerror}"
+                f"{partner.id}: coupa.documents.shared_secret_file: {exc}"
             ) from exc
     return secrets
+
+
+# ---------------------------------------------------------------- profile reload
+
+
+def reload_profiles(gateway: Gateway) -> PartnerRegistry:
+    """Load partners/, buyers/ and the files they name again and swap them in: validated first,
+    so a ConfigurationError (naming the file) leaves the old set running.
+
+    The four fields are swapped together under `reload_lock`, partners last: a request that
+    routes to a new partner finds its AS2 security and Coupa secret already in place. Each
+    object is immutable once loaded, so a request holding one sees a consistent view of it.
+    """
+    settings = gateway.settings
+    with gateway.reload_lock:
+        partners, coupa_secrets, buyers, as2 = _load_profiles(settings)
+        gateway.as2, gateway.coupa_secrets, gateway.buyers = as2, coupa_secrets, buyers
+        gateway.partners = partners
+        gateway.profiles_error = None
+    log.info("profiles reloaded: %s", ", ".join(p.id for p in partners) or "no partners")
+    gateway.wake.set()
+    return partners
+
+
+def try_reload_profiles(gateway: Gateway) -> str | None:
+    """`reload_profiles`, logging and keeping (in `profiles_error`) the reason it failed.
+
+    >>> try_reload_profiles(gateway)  # None: reloaded
+    'partners/acme.toml: x12.envelope.receiver_id: Field required'
+    """
+    try:
+        reload_profiles(gateway)
+    except ConfigurationError as exc:
+        gateway.profiles_error = exc.reason
+        log.error("profiles not reloaded, the previous ones stay in use: %s", exc.reason)
+        return exc.reason
+    return None
+
+
+def watch_profiles(gateway: Gateway) -> FolderWatch | None:
+    """Reload the profiles whenever their files change (every `partners_watch_seconds`)."""
+    interval = gateway.settings.partners_watch_seconds
+    if interval <= 0:
+        return None
+    files = functools.partial(_watched, gateway)
+    return FolderWatch(interval, files, functools.partial(try_reload_profiles, gateway)).start()
+
+
+def _watched(gateway: Gateway) -> list[Path]:
+    return watched_files(gateway.settings, gateway.partners)
 
 
 # ---------------------------------------------------------------- request path
@@ -169,8 +243,10 @@ async def receive_cxml(gateway: Gateway, body: bytes, caller: Caller | None = No
     now = utcnow()
     try:
         received = parse_order_request(body)
-        gateway.buyers.check_cxml(received, caller or Caller())
+        bind(po=received.order.number, payload_id=received.document_key)
+        bind(buyer=gateway.buyers.check_cxml(received, caller or Caller()).id)
         partner = gateway.partners.route(received.recipients)
+        bind(partner=partner.id)
     except B2BError as exc:
         return await reject(gateway, SourceFormat.CXML, body, exc, now=now)
     ok = _cxml_answer(gateway, 200, "OK", "", now)
@@ -182,8 +258,9 @@ async def receive_coupa_xml(gateway: Gateway, body: bytes, caller: Caller) -> An
     """Coupa `order-header(s)` XML: every order stored, or the whole request refused."""
     now = utcnow()
     try:
-        gateway.buyers.check_token(caller)
+        bind(buyer=gateway.buyers.check_token(caller).id)
         orders = parse_order_headers(body)
+        bind(po=orders[0].order.number if len(orders) == 1 else None)
         routed = [(order, gateway.partners.route(order.recipients)) for order in orders]
     except B2BError as exc:
         return await reject(gateway, SourceFormat.COUPA_XML, body, exc, now=now)
@@ -278,19 +355,30 @@ INLINE_AS2_BYTES = 1 << 20
 
 
 async def receive_as2(
-    gateway: Gateway, headers: tuple[tuple[str, str], ...], body: bytes
+    gateway: Gateway,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+    client_certificate: bytes | None = None,
 ) -> HttpAnswer:
-    """An AS2 message from a partner: opened, kept durably, answered with its MDN or 200."""
+    """An AS2 message from a partner: opened, kept durably, answered with its MDN or 200.
+
+    `client_certificate`: DER of the TLS client certificate the post came with, if any.
+    """
     host, limit = gateway.settings.payload_id_host, gateway.settings.as2_max_payload_bytes
+    tls = client_certificate
     if len(body) > INLINE_AS2_BYTES:
         return await asyncio.to_thread(
-            functools.partial(as2inbound.receive, host=host, max_payload_bytes=limit),
+            functools.partial(
+                as2inbound.receive, host=host, max_payload_bytes=limit, client_certificate=tls
+            ),
             gateway.as2,
             _keep(gateway),
             headers,
             body,
         )
-    prepared = as2inbound.prepare(gateway.as2, headers, body, host=host, max_payload_bytes=limit)
+    prepared = as2inbound.prepare(
+        gateway.as2, headers, body, host=host, max_payload_bytes=limit, client_certificate=tls
+    )
     if isinstance(prepared, HttpAnswer):
         return prepared
     _, duplicate = await asyncio.wrap_future(

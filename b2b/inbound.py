@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from b2b.documents import ShipNotice
 from b2b.engine import Gateway
 from b2b.errors import B2BError
+from b2b.logs import bind, log_context
 from b2b.mapping import BusinessDocument, document_summary, read_business_document
 from b2b.partners import Envelope, PartnerProfile
 from b2b.store import Built, utcnow
@@ -54,6 +55,8 @@ def process_next_inbound(gateway: Gateway, *, worker: str) -> bool:
     )
     if claim is None:
         return False
+    as2_message_id = claim.origin_ref if claim.origin == "as2" else None
+    bind(partner=claim.partner_id or None, as2_message_id=as2_message_id)
     checked = check_interchanges(claim.data, validator=gateway.schemas)
     if not any(c.interchange is not None or c.sender != ("", "") for c in checked):
         reason = _unreadable(checked)
@@ -66,14 +69,15 @@ def process_next_inbound(gateway: Gateway, *, worker: str) -> bool:
 
     results = record_read(engine=gateway.engine, claim=claim, worker=worker, read=read, now=now)
     for item in results:
-        log.info(
-            "inbound interchange %s from %s: TA1 %s %s; %s",
-            item.control_number,
-            item.partner_id or item.sender,
-            item.status,
-            item.note_code,
-            "; ".join(item.notes) or "nothing to do",
-        )
+        with log_context(control_number=item.control_number, partner=item.partner_id or None):
+            log.info(
+                "inbound interchange %s from %s: TA1 %s %s; %s",
+                item.control_number,
+                item.partner_id or item.sender,
+                item.status,
+                item.note_code,
+                "; ".join(item.notes) or "nothing to do",
+            )
     if any(item.acks_to_send for item in results):
         gateway.wake.set()
     return True

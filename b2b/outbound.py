@@ -25,7 +25,9 @@ from b2b.documents import OrderType, PurchaseOrder, ReceivedOrder, SourceFormat
 from b2b.engine import Gateway
 from b2b.errors import B2BError, MappingError, PermanentTransportError, TransportError
 from b2b.failpoints import failpoint
+from b2b.logs import bind
 from b2b.mapping import map_order_change, map_purchase_order
+from b2b.metrics import timed_send
 from b2b.partners import As2Transport, PartnerProfile
 from b2b.store import (
     Built,
@@ -60,6 +62,7 @@ def process_next(gateway: Gateway, transports: TransportCache, *, worker: str) -
     )
     if claim is None:
         return False
+    bind(po=claim.po_number or None, message_id=claim.message_id, partner=claim.partner_id)
     try:
         partner = gateway.partners.get(claim.partner_id)
     except KeyError:
@@ -167,10 +170,14 @@ def _send(
     built: Built,
     worker: str,
 ) -> None:
+    isa13 = built.interchange_control_number
+    bind(control_number=f"{isa13:09d}" if isa13 else None)
+    kind = "coupa" if claim.destination == "coupa" else partner.transport.kind
     try:
-        receipt = _deliver(
-            gateway, transports, claim=claim, partner=partner, built=built, worker=worker
-        )
+        with timed_send(partner.id, kind):
+            receipt = _deliver(
+                gateway, transports, claim=claim, partner=partner, built=built, worker=worker
+            )
     except B2BError as exc:
         _send_failed(gateway, claim, partner, worker, exc)
         return
@@ -293,21 +300,29 @@ class TransportCache:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._open: dict[str, Transport | As2Poster] = {}
+        self._profiles: dict[str, PartnerProfile] = {}
 
     def get(self, partner: PartnerProfile) -> Transport | As2Poster:
-        """The partner's transport, opened on first use."""
-        if partner.id not in self._open:
+        """The partner's transport, opened on first use and again once its profile is reloaded
+        (`b2b.engine.reload_profiles` makes new profile objects)."""
+        if partner.id not in self._open or self._profiles.get(partner.id) is not partner:
+            stale = self._open.pop(partner.id, None)
+            if stale is not None:
+                stale.close()
             self._open[partner.id] = self._opened(partner)
+            self._profiles[partner.id] = partner
         return self._open[partner.id]
 
     def _opened(self, partner: PartnerProfile) -> Transport | As2Poster:
         certs = self._settings.resolve(self._settings.certs_dir)
+        kek = self._settings.kek_bytes()
         if isinstance(partner.transport, As2Transport):
-            return As2Poster(partner.transport, certs_dir=certs)
+            return As2Poster(partner.transport, certs_dir=certs, kek=kek)
         return open_transport(
             partner.transport,
             certs_dir=certs,
             data_dir=self._settings.resolve(self._settings.data_dir),
+            kek=kek,
         )
 
     @functools.cached_property

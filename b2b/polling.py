@@ -29,6 +29,7 @@ class Pollers:
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
         self._open: dict[str, Poller] = {}
+        self._profiles: dict[str, PartnerProfile] = {}
         self._due: dict[str, float] = {}
 
     def poll_due(self, now: float) -> bool:
@@ -61,13 +62,16 @@ class Pollers:
         return bool(report.taken)
 
     def _poller(self, partner: PartnerProfile, inbound: InboundSettings) -> Poller:
-        if partner.id not in self._open:
+        if partner.id not in self._open or self._profiles.get(partner.id) is not partner:
+            self._drop(partner.id)  # the profile was reloaded: reopen with the new one
             settings = self._gateway.settings
             self._open[partner.id] = open_poller(
                 inbound,
                 certs_dir=settings.resolve(settings.certs_dir),
                 data_dir=settings.resolve(settings.data_dir),
+                kek=settings.kek_bytes(),
             )
+            self._profiles[partner.id] = partner
         return self._open[partner.id]
 
     def _recorder(self, partner: PartnerProfile, origin: str) -> Record:

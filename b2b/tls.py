@@ -4,7 +4,7 @@ Settings name the files (`B2B_TLS_CERTIFICATE`, `B2B_TLS_KEY`, `B2B_TLS_KEY_PASS
 `B2B_TLS_CLIENT_CA`, `B2B_TLS_CLIENT_AUTH`); `check_server_tls` refuses a missing file, an
 unreadable one or a key that is not the certificate's, naming the setting.
 
-    >>> uvicorn.run(app, **uvicorn_tls_options(settings))
+    >>> uvicorn.run(app, **uvicorn_options(settings.server_tls()))
 """
 
 from __future__ import annotations
@@ -56,13 +56,15 @@ def check_server_tls(tls: ServerTls) -> None:
 
 
 class UvicornTls(TypedDict, total=False):
-    """The `ssl_*` keyword arguments of `uvicorn.run` and `uvicorn.Config`."""
+    """The connection keyword arguments of `uvicorn.run` and `uvicorn.Config` we set."""
 
     ssl_certfile: str
     ssl_keyfile: str | None
     ssl_keyfile_password: str | None
     ssl_ca_certs: str
     ssl_cert_reqs: int
+    http: str
+    proxy_headers: bool
 
 
 def uvicorn_tls_options(tls: ServerTls | None) -> UvicornTls:
@@ -78,6 +80,25 @@ def uvicorn_tls_options(tls: ServerTls | None) -> UvicornTls:
         options["ssl_ca_certs"] = str(tls.client_ca)
         required = tls.client_auth == "required"
         options["ssl_cert_reqs"] = ssl.CERT_REQUIRED if required else ssl.CERT_OPTIONAL
+    return options
+
+
+#: uvicorn's HTTP protocol, passing the client certificate to the app (`b2b.api.peercert`).
+CLIENT_CERTIFICATE_PROTOCOL = "b2b.api.peercert:ClientCertificateProtocol"
+
+
+def uvicorn_options(tls: ServerTls | None) -> UvicornTls:
+    """Every connection keyword of `uvicorn.run`/`uvicorn.Config` for the gateway: the TLS
+    files; the protocol that hands the client certificate to the app when clients are asked
+    for one (an AS2 partner's post is checked against it); and uvicorn's own X-Forwarded-For
+    handling off (`b2b.api.proxies` reads it, from B2B_TRUSTED_PROXIES only).
+
+    >>> uvicorn.run(app, **uvicorn_options(settings.server_tls()))
+    """
+    options = uvicorn_tls_options(tls)
+    options["proxy_headers"] = False
+    if tls is not None and tls.client_ca is not None:
+        options["http"] = CLIENT_CERTIFICATE_PROTOCOL
     return options
 
 

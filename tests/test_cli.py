@@ -38,6 +38,23 @@ def b2b(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def table(stdout: str) -> list[dict[str, str]]:
+    """The rows of the rich table `stdout` holds, by column name (a folded cell is joined)."""
+    lines = stdout.splitlines()
+    header = next(line for line in lines if "┃" in line)
+    names = [cell.strip() for cell in header.strip("┃").split("┃")]
+    rows: list[dict[str, str]] = []
+    for line in lines:
+        if "│" not in line:
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if cells[0] or not rows:
+            rows.append(dict(zip(names, cells, strict=True)))
+        else:  # a value folded onto the next line
+            rows[-1] = {n: f"{rows[-1][n]} {c}".strip() for n, c in zip(names, cells, strict=True)}
+    return rows
+
+
 def test_partners_check_lists_the_valid_partners() -> None:
     result = b2b("partners", "check")
     assert result.returncode == 0, result.stderr
@@ -67,8 +84,17 @@ def test_messages_show_tells_where_a_po_is(new_database: NewDatabase) -> None:
     accept_documents(engine=engine, items=[acceptance("4711")])
     engine.dispose()
     listed = b2b("messages", "list", B2B_DATABASE_URL=url)
-    assert "received" in listed.stdout
-    assert "PO 4711" in listed.stdout
+    [row] = table(listed.stdout)
+    assert (row["state"], row["PO"], row["partner"], row["set"]) == (
+        "received",
+        "4711",
+        "acme",
+        "850",
+    )
+    [as_json] = json.loads(b2b("messages", "list", "--json", B2B_DATABASE_URL=url).stdout)[
+        "messages"
+    ]
+    assert (as_json["po_number"], as_json["state"]) == ("4711", "received")
     shown = b2b("messages", "show", "--po", "4711", B2B_DATABASE_URL=url)
     assert "state RECEIVED" in shown.stdout
     assert "payload-4711@test" in shown.stdout
@@ -89,9 +115,7 @@ def test_messages_list_overdue_shows_only_late_acknowledgments(new_database: New
     engine.dispose()
     late = b2b("messages", "list", "--overdue", B2B_DATABASE_URL=url)
     assert late.returncode == 0, late.stderr
-    assert "PO 4711" in late.stdout
-    assert "ack OVERDUE" in late.stdout
-    assert "4712" not in late.stdout
+    assert [(r["PO"], r["ack"]) for r in table(late.stdout)] == [("4711", "OVERDUE")]
     shown = b2b("messages", "show", "--po", "4711", B2B_DATABASE_URL=url)
     assert "acknowledgment OVERDUE since" in shown.stdout
 
@@ -124,9 +148,12 @@ def test_inbound_list_shows_each_interchange_verdict_and_what_was_done(
     engine.dispose()
     listed = b2b("inbound", "list", B2B_DATABASE_URL=url)
     assert listed.returncode == 0, listed.stderr
-    assert "sftp /out/855.x12" in listed.stdout
-    assert "ISA13 000001855 from 01:123456789: TA1 R 025  DUPLICATE" in listed.stdout
-    assert "TA1 queued as message 3" in listed.stdout
+    [row] = table(listed.stdout)
+    assert row["origin"] == "sftp /out/855.x12"
+    assert row["interchange"] == "ISA13 000001855 from 01:123456789: TA1 R 025  DUPLICATE"
+    assert row["done"] == "TA1 queued as message 3 (ISA13 000000007)"
+    [file] = json.loads(b2b("inbound", "list", "--json", B2B_DATABASE_URL=url).stdout)["files"]
+    assert file["origin_ref"] == "/out/855.x12"
 
 
 def test_certs_new_makes_a_usable_identity_and_never_overwrites(tmp_path: Path) -> None:
@@ -140,7 +167,7 @@ def test_certs_new_makes_a_usable_identity_and_never_overwrites(tmp_path: Path) 
         B2B_AS2_ID="ACME-BUYER",
     )
     assert made.returncode == 0, made.stderr
-    assert "B2B_AS2_KEYS=ours.pem" in made.stdout
+    assert """B2B_AS2_KEYS='["ours.pem"]'""" in made.stdout
     from b2b.as2 import load_certificates, load_key_pair
 
     pair = load_key_pair((tmp_path / "ours.pem").read_bytes(), passphrase="s3cret")
@@ -183,3 +210,81 @@ def test_partners_check_names_a_missing_certificate_file(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "partner demo-as2: as2.certificates: cannot read" in result.stderr
     assert "demo/missing.pem" in result.stderr
+
+
+def test_bulk_resend_of_dead_messages_for_one_partner(new_database: NewDatabase) -> None:
+    url = new_database()
+    engine = open_engine(url)
+    accept_documents(engine=engine, items=[acceptance(po) for po in ("4711", "4712", "4713")])
+    with engine.begin() as conn:
+        dead = messages.c.po_number.in_(["4711", "4712"])
+        conn.execute(update(messages).where(dead).values(state="dead", attempts=8))
+        conn.execute(
+            update(messages).where(messages.c.po_number == "4712").values(partner_id="globex")
+        )
+    engine.dispose()
+    asked = b2b("messages", "resend", "--state", "dead", "--partner", "acme", B2B_DATABASE_URL=url)
+    assert asked.returncode == 1  # no terminal to say yes: nothing done
+    assert "Aborted" in asked.stdout + asked.stderr
+    done = b2b(
+        "messages", "resend", "--state", "dead", "--partner", "acme", "--yes", B2B_DATABASE_URL=url
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 of 1 message(s) queued again" in done.stdout
+    states = {
+        r["PO"]: r["state"] for r in table(b2b("messages", "list", B2B_DATABASE_URL=url).stdout)
+    }
+    assert states == {"4711": "received", "4712": "dead", "4713": "received"}
+    future = b2b(
+        "messages",
+        "resend",
+        "--state",
+        "dead",
+        "--since",
+        "2999-01-01",
+        "--yes",
+        B2B_DATABASE_URL=url,
+    )
+    assert future.returncode == 1
+    assert "no message matches" in future.stderr
+    neither = b2b("messages", "resend", B2B_DATABASE_URL=url)
+    assert neither.returncode == 2
+
+
+def test_inbound_import_records_a_folder_once(tmp_path: Path, new_database: NewDatabase) -> None:
+    url = new_database()
+    folder = tmp_path / "backlog"
+    folder.mkdir()
+    for name in ("acme_855_004010.x12", "acme_856_004010.x12"):
+        shutil.copy(ROOT / "samples" / "x12" / name, folder)
+    env = {"B2B_DATABASE_URL": url, "B2B_DATA_DIR": str(tmp_path / "var")}
+    first = b2b("inbound", "import", str(folder), "--partner", "acme", **env)
+    assert first.returncode == 0, first.stderr
+    assert "2 new file(s) recorded, 0 already recorded" in first.stdout
+    again = b2b("inbound", "import", str(folder), "--partner", "acme", **env)
+    assert again.returncode == 1
+    assert "0 new file(s) recorded, 2 already recorded" in again.stdout
+    files = json.loads(b2b("inbound", "list", "--json", **env).stdout)["files"]
+    assert sorted((f["origin"], Path(f["origin_ref"]).name) for f in files) == [
+        ("import", "acme_855_004010.x12"),
+        ("import", "acme_856_004010.x12"),
+    ]
+    engine = open_engine(url)
+    claim = claim_inbound(
+        engine=engine, blobs=BlobStore(tmp_path / "var" / "blobs"), worker="w", now=utcnow(),
+        lease=dt.timedelta(minutes=1),
+    )  # fmt: skip
+    engine.dispose()
+    assert claim is not None
+    assert claim.partner_id == "acme"
+    unknown = b2b("inbound", "import", str(folder), "--partner", "nobody", **env)
+    assert unknown.returncode == 2
+
+
+def test_a_list_setting_written_as_plain_text_is_named_with_exit_code_2() -> None:
+    """`B2B_AS2_KEYS=ours.pem` (not JSON) is a configuration error, not a traceback."""
+    result = b2b("partners", "check", B2B_AS2_KEYS="ours.pem")
+    assert result.returncode == 2
+    assert "as2_keys" in result.stderr
+    assert "JSON" in result.stderr
+    assert "Traceback" not in result.stderr

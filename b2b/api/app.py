@@ -6,14 +6,21 @@ $ uvicorn --factory b2b.api.app:app_from_environment
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 
 from b2b import engine
+from b2b.api import admin, dashboard
+from b2b.api.auth import Role, require
+from b2b.api.metrics import install as install_metrics
+from b2b.api.peercert import client_certificate
+from b2b.api.proxies import ForwardedFor, parse_networks
+from b2b.api.ready import install_ready
 from b2b.api.throttle import Throttle, ThrottleMiddleware
 from b2b.api.views import (
     document_json,
@@ -26,6 +33,7 @@ from b2b.config import Settings, load_settings
 from b2b.documents import SourceFormat
 from b2b.engine import Answer, Gateway, open_gateway
 from b2b.errors import PayloadTooLarge, ResendRefused, UnknownMessage
+from b2b.logs import configure_logging
 from b2b.partners.buyers import Caller
 from b2b.store import (
     MessageState,
@@ -37,9 +45,11 @@ from b2b.store import (
     request_resend,
     utcnow,
 )
+from b2b.store.search import search_messages
 from b2b.worker import start_worker_thread
 
 STATES = tuple(s.value for s in MessageState)
+SEARCH_BOX = "a PO number, ISA13/GS06/ST02 control number, AS2 Message-ID or payloadID"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -50,7 +60,10 @@ def create_app(settings: Settings) -> FastAPI:
         gateway = open_gateway(settings)
         app.state.gateway = gateway
         stop = threading.Event()
-        worker = start_worker_thread(gateway, stop) if settings.embedded_worker else None
+        metrics = app.state.metrics  # the worker's sends are timed into the app's registry
+        embedded = settings.embedded_worker
+        worker = start_worker_thread(gateway, stop, metrics=metrics) if embedded else None
+        app.state.worker = worker  # GET /ready checks it
         try:
             yield
         finally:
@@ -62,13 +75,21 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="b2b gateway", version="0.1.0", lifespan=lifespan)
     _routes(app, settings)
+    app.include_router(admin.router)  # the admin API's JSON twins of the dashboard
+    dashboard.mount(app)  # /ui
     _throttle(app, settings)
+    install_metrics(app, settings)  # GET /metrics, requests counted
+    install_ready(app, settings)  # GET /ready
+    if settings.trusted_proxies:  # outermost: the throttle and the routes see the client
+        app.add_middleware(ForwardedFor, trusted=parse_networks(settings.trusted_proxies))
     return app
 
 
 def app_from_environment() -> FastAPI:
     """For `uvicorn --factory`: settings from the environment."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings)  # also in each `b2b serve --workers` process
+    return create_app(settings)
 
 
 def _gateway(request: Request) -> Gateway:
@@ -114,7 +135,8 @@ async def _as2_body(request: Request, gateway: Gateway) -> bytes | Response:
 
 
 def _caller(request: Request) -> Caller:
-    """The client address (uvicorn's, after --proxy-headers) and the Authorization header."""
+    """The client address (X-Forwarded-For only from B2B_TRUSTED_PROXIES, see `ForwardedFor`)
+    and the Authorization header."""
     ip = request.client.host if request.client else None
     return Caller(ip, request.headers.get("authorization"))
 
@@ -149,7 +171,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         body = await _as2_body(request, gateway)
         if isinstance(body, Response):
             return body
-        answer = await engine.receive_as2(gateway, _headers(request), body)
+        certificate = client_certificate(request.scope)  # ASGI TLS extension (b2b.api.peercert)
+        answer = await engine.receive_as2(gateway, _headers(request), body, certificate)
         if answer.status == 200:
             gateway.wake.set()  # an async MDN may be waiting to be posted
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
@@ -166,6 +189,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
     @app.get(
         "/messages",
         summary="Where is a PO? Messages, the partner's documents and rejections, newest first",
+        dependencies=[Depends(require(Role.VIEWER))],
     )
     def messages(  # noqa: PLR0917 (FastAPI query parameters)
         request: Request,
@@ -174,20 +198,28 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         state: str | None = None,
         overdue: bool = False,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        q: Annotated[str | None, Query(description=SEARCH_BOX)] = None,
+        since: Annotated[dt.datetime | None, Query(description="created at or after")] = None,
+        until: Annotated[dt.datetime | None, Query(description="created before")] = None,
+        offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
         if state is not None and state not in STATES:
             raise HTTPException(400, f"state: {state!r} is not one of {', '.join(STATES)}")
         engine_ = _gateway(request).engine
         now = utcnow()
-        found = find_messages(
+        found = search_messages(
             engine=engine_,
+            q=q,
             po=po,
             partner=partner,
             state=state,
+            since=since,
+            until=until,
             limit=limit,
+            offset=offset,
             overdue_at=now if overdue else None,
         )
-        whole = partner is None and state is None and not overdue
+        whole = partner is None and state is None and not overdue and q is None
         refused = find_rejections(engine=engine_, po=po, limit=limit) if whole else []
         documents = (
             find_business_documents(engine=engine_, po=po, limit=limit)
@@ -201,7 +233,11 @@ def _routes(app: FastAPI, settings: Settings) -> None:
             "timeline": timeline(found, documents, refused) if po is not None else [],
         }
 
-    @app.get("/messages/{message_id}", summary="One message with its history")
+    @app.get(
+        "/messages/{message_id}",
+        summary="One message with its history",
+        dependencies=[Depends(require(Role.VIEWER))],
+    )
     def message(request: Request, message_id: int) -> dict[str, Any]:
         found = get_message(engine=_gateway(request).engine, message_id=message_id)
         if found is None:
@@ -211,6 +247,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
     @app.post(
         "/messages/{message_id}/resend",
         summary="Resend a sent, failed or dead message: the same bytes, or new control numbers",
+        dependencies=[Depends(require(Role.OPERATOR))],
     )
     def resend(request: Request, message_id: int, reissue: bool = False) -> dict[str, Any]:
         gateway = _gateway(request)
@@ -223,7 +260,11 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         gateway.wake.set()
         return {"id": resent.message_id, "state": resent.state, "detail": resent.detail}
 
-    @app.get("/inbound", summary="Files partners sent, with the verdict on each interchange")
+    @app.get(
+        "/inbound",
+        summary="Files partners sent, with the verdict on each interchange",
+        dependencies=[Depends(require(Role.VIEWER))],
+    )
     def inbound(
         request: Request,
         partner: str | None = None,
@@ -232,11 +273,28 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         found = find_inbound(engine=_gateway(request).engine, partner=partner, limit=limit)
         return {"files": [inbound_json(f) for f in found]}
 
+    _reload_route(app)
+
     @app.get("/health", summary="Liveness and database reachability")
     def health(request: Request) -> dict[str, Any]:
         gateway = _gateway(request)
         find_messages(engine=gateway.engine, limit=1, with_events=False)
         return {"status": "ok", "partners": len(gateway.partners)}
+
+
+def _reload_route(app: FastAPI) -> None:
+    @app.post(
+        "/partners/reload",
+        summary="Load partners/, buyers/ and their files again now (validated: a bad one keeps "
+        "the old set, 422 naming the file); each process also notices changes by itself",
+        dependencies=[Depends(require(Role.OPERATOR))],
+    )
+    def partners_reload(request: Request) -> dict[str, Any]:
+        gateway = _gateway(request)
+        error = engine.try_reload_profiles(gateway)
+        if error is not None:
+            raise HTTPException(422, error)
+        return {"partners": [p.id for p in gateway.partners]}
 
 
 def _throttle(app: FastAPI, settings: Settings) -> None:
@@ -258,7 +316,11 @@ def _throttle(app: FastAPI, settings: Settings) -> None:
             payload_id_host=settings.payload_id_host,
         )
 
-    @app.get("/metrics/throttle", summary="Requests allowed and refused, per client and partner")
+    @app.get(
+        "/metrics/throttle",
+        summary="Requests allowed and refused, per client and partner",
+        dependencies=[Depends(require(Role.VIEWER))],
+    )
     def throttle_metrics() -> dict[str, Any]:
         return {
             "client": client.snapshot() if client is not None else None,

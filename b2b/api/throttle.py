@@ -8,6 +8,9 @@ Refused requests are answered before their body is read, each in its sender's pr
 - any other route (operators' API): HTTP 429 with a JSON `detail`.
 
 Every refusal carries `Retry-After` in whole seconds: when the bucket holds a token again.
+The buckets live in the process: each gateway node (each uvicorn worker) counts on its own, so
+N nodes allow N times the configured rate; a shared bucket would cost a database round trip
+per request.
 
     >>> app.add_middleware(ThrottleMiddleware, client=Throttle(rate=50, burst=100), ...)
 """
@@ -97,7 +100,8 @@ class Throttle:
             return (1 - bucket.tokens) / self.rate
 
     def snapshot(self) -> dict[str, Any]:
-        """Settings, totals since start, and the counts of each key seen recently."""
+        """Settings, totals since start, and the counts of each key seen recently; "scope" says
+        the counts are this process's only (other nodes keep their own buckets)."""
         with self._lock:
             self._evict(self._clock())
             keys = {
@@ -105,6 +109,7 @@ class Throttle:
                 for key, b in self._buckets.items()
             }
             return {
+                "scope": "per process",
                 "rate": self.rate,
                 "burst": self.burst,
                 "allowed": self._allowed,
@@ -133,8 +138,9 @@ class Throttle:
 class ThrottleMiddleware:
     """ASGI middleware: the client bucket for every request, the partner bucket for AS2.
 
-    The partner is the AS2-From header (quotes stripped). X-Forwarded-For is not trusted: the
-    client is the peer address the server saw.
+    The partner is the AS2-From header (quotes stripped). The client is `scope["client"]`: the
+    TCP peer, or the address behind a trusted proxy (`b2b.api.proxies.ForwardedFor`, which
+    runs first); X-Forwarded-For is never read here.
     """
 
     def __init__(

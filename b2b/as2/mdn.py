@@ -3,6 +3,8 @@
 Checking is strict. An MDN counts as delivered only when its signature verifies against the
 partner's certificate (when we asked for a signed one), its Original-Message-ID is our message's,
 and its Received-Content-MIC is present, uses the algorithm we asked for and equals our MIC.
+A signed MDN using SHA-1 (signature or MIC) is refused unless the partner's profile allows it
+(`allow_weak`); an unsigned MDN's MIC is SHA-1 by RFC 4130 and authenticates nothing anyway.
 Anything less raises MdnRejected; an authentic MDN reporting an error is a "failed" outcome.
 
     >>> mdn = build_mdn(received, mdn_message_id="mdn-1@b2b.example", ours=ours)
@@ -255,7 +257,7 @@ def _parse_mdn(
 ) -> MdnOutcome:
     expected_message_id, expected_mic, expected_mic_algorithm = expected
     entity = mime.Entity(fields, body)
-    report, signer = _unsign(entity, partner, require_signed, now)
+    report, verified = _unsign(entity, partner, require_signed, now)
     notification, text = _notification(report)
     original = (notification.get("original-message-id") or "").strip().strip("<>")
     if original != expected_message_id.strip("<>"):
@@ -269,6 +271,9 @@ def _parse_mdn(
     delivered = delivered and not modifier.lower().startswith("failure")
     if delivered:
         _check_mic(mic, algorithm, expected_mic, expected_mic_algorithm)
+    if verified is not None:  # an unsigned MDN's MIC is SHA-1 by RFC 4130 and proves nothing
+        _allowed(algorithm if delivered else None, partner, "its Received-Content-MIC uses")
+        _allowed(verified.digest, partner, "it is signed with")
     return MdnOutcome(
         status="delivered" if delivered else "failed",
         disposition=disposition,
@@ -276,8 +281,8 @@ def _parse_mdn(
         original_message_id=original,
         received_mic=mic,
         mic_algorithm=algorithm,
-        signed=signer is not None,
-        signer=signer,
+        signed=verified is not None,
+        signer=verified.certificate if verified is not None else None,
         text=text,
         mdn_message_id=(fields.get("message-id") or "").strip().strip("<>") or None,
     )
@@ -285,7 +290,7 @@ def _parse_mdn(
 
 def _unsign(
     entity: mime.Entity, partner: PartnerSecurity, require_signed: bool, now: datetime
-) -> tuple[mime.Entity, x509.Certificate | None]:
+) -> tuple[mime.Entity, signed_data.Verified | None]:
     content_type = entity.content_type
     if content_type.mime_type == _REPORT:
         if require_signed:
@@ -311,7 +316,16 @@ def _unsign(
         raise MdnRejected(
             f"the MDN signature does not verify with the partner's certificates: {exc}"
         ) from exc
-    return mime.parse_entity(parts[0]), verified.certificate
+    return mime.parse_entity(parts[0]), verified
+
+
+def _allowed(digest: Digest | None, partner: PartnerSecurity, what: str) -> None:
+    """Refuse SHA-1 (signature or MIC) unless the partner's profile allows it (`allow_weak`)."""
+    if digest is not None and digest not in partner.accept_digests:
+        raise MdnRejected(
+            f"the MDN is refused: {what} {digest.micalg}, which the profile of partner "
+            f"{partner.as2_id!r} does not allow (allow_weak)"
+        )
 
 
 def _notification(report: mime.Entity) -> tuple[mime.Headers, str]:

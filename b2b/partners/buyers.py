@@ -27,6 +27,7 @@ from b2b.config import Settings
 from b2b.documents import Credential, ReceivedOrder
 from b2b.errors import AuthenticationFailed, ClientNotAllowed, ConfigurationError
 from b2b.partners.registry import describe_errors
+from b2b.secrets import file_context, read_secret_text
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -138,7 +139,7 @@ class BuyerDirectory:
         buyers, errors = [], []
         for path in paths:
             try:
-                buyers.append(load_buyer(path, certs))
+                buyers.append(load_buyer(path, certs, kek=settings.kek_bytes()))
             except ConfigurationError as exc:
                 errors.append(str(exc))
         if errors:
@@ -194,22 +195,13 @@ class BuyerDirectory:
         return found
 
 
-def load_buyer(path: Path, certs: Path) -> Buyer:
-    """Read one buyer file and its secret files; ConfigurationError names file and field."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        profile = BuyerProfile.model_validate(data)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"{path}: {exc}") from exc
-    except ValidationError as exc:
-        raise ConfigurationError(describe_errors(path, exc)) from exc
-    if profile.id != path.stem:
-        raise ConfigurationError(
-            f"{path}: id: {profile.id!r} must equal the file name {path.stem!r}"
-        )
+def load_buyer(path: Path, certs: Path, *, kek: bytes | None = None) -> Buyer:
+    """Read one buyer file and its secret files (sealed or clear, `b2b.secrets`);
+    ConfigurationError names file and field."""
+    profile = read_buyer_profile(path)
 
     def secret(name: str | None, where: str) -> str | None:
-        return None if name is None else _read_secret(certs / name, f"{path}: {where}")
+        return None if name is None else _read_secret(certs, name, f"{path}: {where}", kek)
 
     password = secret(profile.basic_auth_password_file, "basic_auth_password_file")
     return Buyer(
@@ -226,20 +218,36 @@ def load_buyer(path: Path, certs: Path) -> Buyer:
     )
 
 
+def read_buyer_profile(path: Path) -> BuyerProfile:
+    """One buyer file, validated (its secret files are not read); ConfigurationError names it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        profile = BuyerProfile.model_validate(data)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigurationError(describe_errors(path, exc)) from exc
+    if profile.id != path.stem:
+        raise ConfigurationError(
+            f"{path}: id: {profile.id!r} must equal the file name {path.stem!r}"
+        )
+    return profile
+
+
 def _shorthand(settings: Settings) -> Buyer:
-    secret, token = settings.coupa_shared_secret, settings.coupa_api_token
     return Buyer(
         id="coupa",
-        shared_secret=secret.get_secret_value() if secret is not None else None,
-        api_token=token.get_secret_value() if token is not None else None,
+        shared_secret=settings.secret("coupa_shared_secret"),
+        api_token=settings.secret("coupa_api_token"),
     )
 
 
-def _read_secret(path: Path, where: str) -> str:
+def _read_secret(certs: Path, name: str, where: str, kek: bytes | None) -> str:
+    path = certs / name
     try:
-        value = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigurationError(f"{where}: {path}: {exc.strerror}") from exc
+        value = read_secret_text(path, kek, file_context(certs, path))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from exc
     if not value:
         raise ConfigurationError(f"{where}: {path} is empty")
     return value

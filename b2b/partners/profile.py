@@ -237,6 +237,11 @@ class As2Partner(_Strict):
     #: accepted; MD5, RC2, RC4 and DES never are. The MDN answers others with
     #: "processed/error: insufficient-message-security".
     allow_weak: tuple[str, ...] = ()
+    #: the TLS client certificate the partner's AS2 posts must come with (the gateway serving
+    #: HTTPS with B2B_TLS_CLIENT_CA): a PEM/DER file under certs/, or its SHA-256 fingerprint
+    #: ("sha256:AB:CD:..." or 64 hex digits). A post without it, or with another certificate,
+    #: is refused before decryption: "processed/error: authentication-failed", else HTTP 403.
+    tls_client_certificate: str | None = None
 
     @field_validator("sign", "mdn_mic_algorithm")
     @classmethod

@@ -18,6 +18,8 @@ from b2b.errors import ConfigurationError, UnknownPartner
 from b2b.partners.profile import PartnerProfile
 
 SUPPLIER_NUMBER_DOMAIN = "supplier-number"
+#: the value `b2b partners new` writes where the operator must fill one in; refused at load
+PLACEHOLDER = "FILL-ME"
 
 
 def load_profile(path: Path) -> PartnerProfile:
@@ -26,6 +28,9 @@ def load_profile(path: Path) -> PartnerProfile:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from exc
+    missing = missing_values(data)
+    if missing:
+        raise ConfigurationError(f"{path}: fill in {', '.join(missing)} (still {PLACEHOLDER})")
     try:
         profile = PartnerProfile.model_validate(data)
     except ValidationError as exc:
@@ -35,6 +40,19 @@ def load_profile(path: Path) -> PartnerProfile:
             f"{path}: id: {profile.id!r} must equal the file name {path.stem!r}"
         )
     return profile
+
+
+def missing_values(data: object, path: str = "") -> list[str]:
+    """The dotted paths of every value that still holds PLACEHOLDER, in file order.
+
+    >>> missing_values({"x12": {"envelope": {"receiver_id": "FILL-ME"}}})
+    ['x12.envelope.receiver_id']
+    """
+    if isinstance(data, dict):
+        return [m for k, v in data.items() for m in missing_values(v, f"{path}.{k}".lstrip("."))]
+    if isinstance(data, list):
+        return [path] if any(missing_values(v, path) for v in data) else []
+    return [path] if isinstance(data, str) and PLACEHOLDER in data else []
 
 
 def describe_errors(path: Path, exc: ValidationError) -> str:
@@ -59,6 +77,7 @@ class PartnerRegistry:
         self._by_id: dict[str, PartnerProfile] = {}
         self._by_identity: dict[tuple[str, str], PartnerProfile] = {}
         self._by_interchange_id: dict[tuple[str, str], PartnerProfile] = {}
+        self._by_as2_id: dict[str, PartnerProfile] = {}
         for profile in profiles:
             self._add(profile)
 
@@ -73,6 +92,12 @@ class PartnerRegistry:
             if other is not profile:
                 raise ConfigurationError(
                     f"identity {name} routes to both {other.id!r} and {profile.id!r}"
+                )
+        if profile.as2 is not None:  # AS2-From names one partner: what it sends is theirs
+            other = self._by_as2_id.setdefault(profile.as2.as2_id, profile)
+            if other is not profile:
+                raise ConfigurationError(
+                    f"AS2 ID {profile.as2.as2_id!r} is used by both {other.id!r} and {profile.id!r}"
                 )
         envelope = profile.x12.envelope
         # Their ISA05/ISA06 as they send to us: the receiver of what we send them.

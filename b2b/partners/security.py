@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+
 from b2b.as2 import (
     Compression,
     Digest,
@@ -33,6 +35,7 @@ from b2b.config import Settings
 from b2b.errors import ConfigurationError
 from b2b.partners.profile import As2Partner, PartnerProfile
 from b2b.partners.registry import PartnerRegistry
+from b2b.secrets import read_cert_secret
 
 #: Days before notAfter at which a certificate is warned about; the warning names the step.
 EXPIRY_WARNING_STEPS = (60, 30, 14, 7)
@@ -45,6 +48,9 @@ class PartnerAs2:
     profile: PartnerProfile
     security: PartnerSecurity
     outbound: OutboundSecurity
+    #: SHA-256 of the TLS client certificate its AS2 posts must come with (`[as2]
+    #: tls_client_certificate`); None: any, or none
+    tls_client_sha256: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -64,9 +70,10 @@ class As2Directory:
         for profile in registry:
             if profile.as2 is None:
                 continue
-            security = partner_security(profile.as2, certs, profile.id)
+            security = partner_security(profile.as2, certs, profile.id, kek=settings.kek_bytes())
             outbound = outbound_security(profile.as2, async_url=mdn_url)
-            partners[profile.as2.as2_id] = PartnerAs2(profile, security, outbound)
+            tls = tls_client_sha256(profile.as2, certs, profile.id, kek=settings.kek_bytes())
+            partners[profile.as2.as2_id] = PartnerAs2(profile, security, outbound, tls)
         if partners and ours is None:
             raise ConfigurationError(
                 "partners use AS2 but B2B_AS2_KEYS names no key of ours (make one with "
@@ -120,21 +127,22 @@ def local_identity(settings: Settings, certs: Path) -> LocalIdentity | None:
     """Our AS2 name and key pairs from settings, or None when no key is configured."""
     if not settings.as2_keys:
         return None
-    secret = settings.as2_key_passphrase
-    passphrase = secret.get_secret_value() if secret else None
+    passphrase = settings.secret("as2_key_passphrase")
+    kek = settings.kek_bytes()
     pairs = tuple(
-        load_key_pair(_read(certs, name, "B2B_AS2_KEYS"), passphrase=passphrase)
+        load_key_pair(_read(certs, name, "B2B_AS2_KEYS", kek), passphrase=passphrase)
         for name in settings.as2_keys
     )
     return LocalIdentity(settings.as2_id, pairs)
 
 
-def partner_security(as2: As2Partner, certs: Path, partner_id: str) -> PartnerSecurity:
+def partner_security(
+    as2: As2Partner, certs: Path, partner_id: str, *, kek: bytes | None = None
+) -> PartnerSecurity:
     """The partner's certificates and inbound policy."""
+    where = f"partner {partner_id}: as2.certificates"
     certificates = tuple(
-        c
-        for name in as2.certificates
-        for c in load_certificates(_read(certs, name, f"partner {partner_id}: as2.certificates"))
+        c for name in as2.certificates for c in load_certificates(_read(certs, name, where, kek))
     )
     weak = [WEAK[name] for name in as2.allow_weak]
     return PartnerSecurity(
@@ -147,6 +155,29 @@ def partner_security(as2: As2Partner, certs: Path, partner_id: str) -> PartnerSe
         accept_digests=STRONG_DIGESTS | {d for d in weak if isinstance(d, Digest)},
         accept_encryptions=STRONG_ENCRYPTIONS | {e for e in weak if isinstance(e, Encryption)},
     )
+
+
+def tls_client_sha256(
+    as2: As2Partner, certs: Path, partner_id: str, *, kek: bytes | None = None
+) -> bytes | None:
+    """The SHA-256 fingerprint `[as2] tls_client_certificate` names (as itself, or as the first
+    certificate of a file under certs/); None when the partner is not tied to a certificate.
+
+    >>> tls_client_sha256(acme.as2, certs, "acme").hex()
+    '5d41402abc4b2a76b9719d911017c592...'
+    """
+    value = as2.tls_client_certificate
+    if value is None:
+        return None
+    digits = value.strip().lower().removeprefix("sha256:").replace(":", "")
+    if len(digits) == 64 and all(c in "0123456789abcdef" for c in digits):
+        return bytes.fromhex(digits)
+    where = f"partner {partner_id}: as2.tls_client_certificate"
+    try:
+        certificate = load_certificates(_read(certs, value, where, kek))[0]
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from exc
+    return certificate.fingerprint(hashes.SHA256())
 
 
 def outbound_security(as2: As2Partner, *, async_url: str) -> OutboundSecurity:
@@ -173,9 +204,9 @@ def outbound_security(as2: As2Partner, *, async_url: str) -> OutboundSecurity:
     )
 
 
-def _read(certs: Path, name: str, where: str) -> bytes:
-    path = certs / name
+def _read(certs: Path, name: str, where: str, kek: bytes | None) -> bytes:
+    """A key or certificate file under certs/, unsealed when sealed (`b2b.secrets`)."""
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(f"{where}: cannot read {path}: {exc.strerror}") from exc
+        return read_cert_secret(certs, name, kek)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from exc

@@ -10,6 +10,9 @@ as2_inbound      every AS2 message a partner sent us, with the MDN we answered
 inbound_files    every file a partner sent us (AS2 payload, SFTP or folder pick-up), to be read
 inbound_interchanges  every interchange read from them, checked, with the verdict we answered
 business_documents    the 855/856/810 inside them, one row per PO they answer
+api_keys         admin API keys: name, role, public prefix, SHA-256 of the token (never the token)
+users            admin users: name, role, scrypt hash of the password (salt and parameters in it)
+sessions         logged-in users: SHA-256 of the session token, role, expiry (any node accepts them)
 
 A large body (over blobs.INLINE_LIMIT) is not in its row: the row's `*_blob` column holds its
 key in the BlobStore, and the inline column is NULL.
@@ -121,7 +124,16 @@ messages = Table(
 Index("ix_messages_due", messages.c.state, messages.c.next_attempt_at)
 Index("ix_messages_po", messages.c.po_number)
 Index("ix_messages_group", messages.c.partner_id, messages.c.group_control_number)
-Index("ix_messages_ack_due", messages.c.ack_due_at)
+_awaited = messages.c.ack_state.is_(None)  # acknowledgments still awaited (revision 0003)
+Index(
+    "ix_messages_ack_awaited",
+    messages.c.ack_due_at,
+    sqlite_where=_awaited,
+    postgresql_where=_awaited,
+)
+Index("ix_messages_isa13", messages.c.interchange_control_number)
+Index("ix_messages_gs06", messages.c.group_control_number)
+Index("ix_messages_created", messages.c.created_at)
 
 message_events = Table(
     "message_events",
@@ -133,6 +145,7 @@ message_events = Table(
     Column("detail", Text, nullable=False, default=""),
 )
 Index("ix_message_events_message", message_events.c.message_id)
+Index("ix_message_events_state", message_events.c.state, message_events.c.message_id)
 
 control_numbers = Table(
     "control_numbers",
@@ -258,3 +271,41 @@ business_documents = Table(
     Column("summary", Text, nullable=False),  # JSON
 )
 Index("ix_business_documents_po", business_documents.c.po_number)
+
+# Admin authentication (b2b/store/auth.py): tokens and passwords are never stored in clear.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer | operator
+    Column("prefix", String(16), nullable=False),  # public: b2b_<prefix>_<secret>
+    Column("token_hash", String(64), nullable=False),  # SHA-256 of the whole token, hex
+    Column("created_at", When, nullable=False),
+    Column("last_used_at", When),
+    Column("revoked_at", When),
+    UniqueConstraint("name", name="uq_api_keys_name"),
+    UniqueConstraint("prefix", name="uq_api_keys_prefix"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # viewer | operator
+    Column("password_hash", String(255), nullable=False),  # scrypt$n$r$p$salt$hash
+    Column("created_at", When, nullable=False),
+    Column("disabled_at", When),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's token, hex
+    Column("user_name", String(64), ForeignKey("users.name"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+)
+Index("ix_sessions_user", sessions.c.user_name)
+Index("ix_sessions_expires", sessions.c.expires_at)

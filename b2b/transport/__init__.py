@@ -52,17 +52,19 @@ def open_transport(
     certs_dir: Path,
     data_dir: Path,
     passphrase: str | None = None,
+    kek: bytes | None = None,
 ) -> Transport:
     """The sender for a partner's `[transport]` table, chosen by its `kind`.
 
     `certs_dir` anchors a relative SFTP `private_key`, `data_dir` a relative directory `path`;
-    `passphrase` decrypts the SFTP key, else the profile's `private_key_passphrase_file`.
+    `passphrase` decrypts the SFTP key, else the profile's `private_key_passphrase_file`;
+    `kek` opens sealed key and passphrase files (`b2b.secrets`).
     """
     if isinstance(settings, SftpTransport):
         passphrase = resolve_passphrase(
-            settings, certs_dir=certs_dir, passphrase=passphrase, section="transport"
+            settings, certs_dir=certs_dir, passphrase=passphrase, section="transport", kek=kek
         )
-        return SftpSender(settings, certs_dir=certs_dir, passphrase=passphrase)
+        return SftpSender(settings, certs_dir=certs_dir, passphrase=passphrase, kek=kek)
     if isinstance(settings, DirectoryTransport):
         return DirectorySender(settings, base=data_dir)
     raise TypeError(f"no transport for {type(settings).__name__}")  # pragma: no cover

@@ -20,6 +20,7 @@ import httpx
 
 from b2b.errors import ConfigurationError, PermanentTransportError, TransportError
 from b2b.partners import As2Transport
+from b2b.secrets import file_context, read_secret_text
 from b2b.transport.http import http_error
 
 Headers = tuple[tuple[str, str], ...]
@@ -37,11 +38,13 @@ class HttpReply:
 class As2Poster:
     """Posts AS2 messages to one partner URL over a kept-alive connection."""
 
-    def __init__(self, settings: As2Transport, *, certs_dir: Path) -> None:
+    def __init__(
+        self, settings: As2Transport, *, certs_dir: Path, kek: bytes | None = None
+    ) -> None:
         self.url = settings.url
         self._client = httpx.Client(
             timeout=settings.timeout_seconds,
-            auth=_basic_auth(settings, certs_dir),
+            auth=_basic_auth(settings, certs_dir, kek),
             verify=_tls(settings, certs_dir),
         )
 
@@ -132,12 +135,15 @@ def _tls(settings: As2Transport, certs_dir: Path) -> ssl.SSLContext:
     return context
 
 
-def _basic_auth(settings: As2Transport, certs_dir: Path) -> httpx.BasicAuth | None:
+def _basic_auth(
+    settings: As2Transport, certs_dir: Path, kek: bytes | None
+) -> httpx.BasicAuth | None:
+    """HTTP Basic from the profile's password file, sealed or clear (`b2b.secrets`)."""
     if settings.basic_auth_user is None or settings.basic_auth_password_file is None:
         return None
     path = certs_dir / settings.basic_auth_password_file
     try:
-        password = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigurationError(f"transport.basic_auth_password_file: {path}: {exc}") from exc
+        password = read_secret_text(path, kek, file_context(certs_dir, path))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"transport.basic_auth_password_file: {exc}") from exc
     return httpx.BasicAuth(settings.basic_auth_user, password)

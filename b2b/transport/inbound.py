@@ -40,6 +40,7 @@ def open_poller(
     certs_dir: Path,
     data_dir: Path,
     passphrase: str | None = None,
+    kek: bytes | None = None,
 ) -> Poller:
     """The poller for a partner's `[inbound]` table, chosen by its `kind`.
 
@@ -49,9 +50,9 @@ def open_poller(
     """
     if isinstance(settings, SftpInbound):
         passphrase = resolve_passphrase(
-            settings, certs_dir=certs_dir, passphrase=passphrase, section="inbound"
+            settings, certs_dir=certs_dir, passphrase=passphrase, section="inbound", kek=kek
         )
-        return SftpPoller(settings, certs_dir=certs_dir, passphrase=passphrase)
+        return SftpPoller(settings, certs_dir=certs_dir, passphrase=passphrase, kek=kek)
     if isinstance(settings, DirectoryInbound):
         return DirectoryPoller(settings, base=data_dir)
     raise TypeError(f"no poller for {type(settings).__name__}")  # pragma: no cover

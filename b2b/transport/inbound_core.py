@@ -8,7 +8,9 @@ then removed.
 A file is taken only when its size and modification time are the same as at the previous poll
 of this poller object (first sight: remembered, reported as waiting). Names not matching
 `pattern` (fnmatch, case-sensitive), ending in ".part" or ".tmp" or starting with a dot, and
-anything but regular files are ignored.
+anything but regular files are ignored. A name that is not one plain file name (a path
+separator, a control character, over 255 bytes: `name_problem`) is never used as a path: the
+file is left alone and the report says why.
 
 Taking a file: fetch its bytes (if they are not the size listed, or its size or modification
 time changed meanwhile, it waits again), hash them, call `record`. Once `record` has returned,
@@ -35,6 +37,7 @@ from b2b.errors import TransportError
 
 IGNORED_SUFFIXES = (".part", ".tmp")  # names a partner writes under before renaming
 ARCHIVE_SUFFIX_LIMIT = 1000  # archive names tried per file: name, stem.1.ext ... stem.999.ext
+NAME_MAX = 255  # bytes of one file name (POSIX NAME_MAX, and the SFTP servers we know)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +155,16 @@ class FolderPoller:
 
     def poll(self, record: Record) -> PollReport:
         """Take every file that is stable since the previous poll; see `Poller.poll`."""
+        listed = self.folder.listing()
+        unsafe = [(entry, name_problem(entry.name)) for entry in listed]
         entries = sorted(
-            (entry for entry in self.folder.listing() if self.wanted(entry.name)),
+            (entry for entry, problem in unsafe if not problem and self.wanted(entry.name)),
             key=lambda entry: entry.name,
         )
         stable = self._stable(entries)
         stable_paths = {entry.path for entry in stable}
         tally = _Tally(waiting=[entry.path for entry in entries if entry.path not in stable_paths])
+        tally.errors += [f"{e.name!r}: left alone: {problem}" for e, problem in unsafe if problem]
         for position, entry in enumerate(stable):
             if not self._take(entry, record, tally):
                 left = stable[position + 1 :]
@@ -221,6 +227,24 @@ class FolderPoller:
             return not exc.retryable
         self._seen.pop(entry.path, None)  # a new file under this name must be stable anew
         return True
+
+
+def name_problem(name: str) -> str | None:
+    """Why a listed name is not one plain file name (then it is never fetched, removed or
+    archived: a hostile server could list "../../x" or "/etc/x"); None when it is one.
+
+    >>> name_problem("850_7.x12"), name_problem("../x")
+    (None, 'it contains a path separator')
+    """
+    if name in {"", ".", ".."}:
+        return "it is not a file name"
+    if "/" in name or "\\" in name:
+        return "it contains a path separator"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "it contains a control character"
+    if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        return f"it is longer than {NAME_MAX} bytes"
+    return None
 
 
 def _inbound_file(entry: Listing, data: bytes) -> InboundFile:

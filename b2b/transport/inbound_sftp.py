@@ -33,11 +33,16 @@ class SftpFolder:
     """The `Folder` on an SFTP server; unusable keys raise ConfigurationError here."""
 
     def __init__(
-        self, settings: SftpInbound, *, certs_dir: Path, passphrase: str | None = None
+        self,
+        settings: SftpInbound,
+        *,
+        certs_dir: Path,
+        passphrase: str | None = None,
+        kek: bytes | None = None,
     ) -> None:
         self.settings = settings
         self._session = SftpSession(
-            settings, certs_dir=certs_dir, passphrase=passphrase, section="inbound"
+            settings, certs_dir=certs_dir, passphrase=passphrase, section="inbound", kek=kek
         )
 
     @property
@@ -116,10 +121,15 @@ class SftpPoller(FolderPoller):
     """
 
     def __init__(
-        self, settings: SftpInbound, *, certs_dir: Path, passphrase: str | None = None
+        self,
+        settings: SftpInbound,
+        *,
+        certs_dir: Path,
+        passphrase: str | None = None,
+        kek: bytes | None = None,
     ) -> None:
         self.settings = settings
-        folder = SftpFolder(settings, certs_dir=certs_dir, passphrase=passphrase)
+        folder = SftpFolder(settings, certs_dir=certs_dir, passphrase=passphrase, kek=kek)
         super().__init__(folder, pattern=settings.pattern)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import io
 import posixpath
 import socket
 import stat
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from paramiko.pkey import UnknownKeyType
 from paramiko.ssh_exception import IncompatiblePeer
 
@@ -46,6 +49,7 @@ from b2b.errors import (
 )
 from b2b.failpoints import failpoint
 from b2b.partners import SftpServer, SftpTransport
+from b2b.secrets import file_context, read_secret, read_secret_text
 from b2b.transport.base import OutboundFile, Receipt, delivery_detail, now, temporary_name
 
 # First match wins; a subclass must come before its base. tests/transport/test_sftp_errors.py
@@ -102,9 +106,15 @@ def _mismatch_text(expected: paramiko.PKey, presented: paramiko.PKey) -> str:
 
 
 def load_private_key(
-    path: Path, passphrase: str | None, *, section: str = "transport"
+    path: Path,
+    passphrase: str | None,
+    *,
+    section: str = "transport",
+    kek: bytes | None = None,
+    certs_dir: Path | None = None,
 ) -> paramiko.PKey:
-    """Read an Ed25519, ECDSA or RSA private key (OpenSSH or PEM format).
+    """Read an Ed25519, ECDSA or RSA private key (OpenSSH or PEM format), sealed or clear
+    (`b2b.secrets`: sealed under its name below `certs_dir`).
 
     Errors are ConfigurationErrors naming `section.private_key` (the profile table it came from).
 
@@ -114,7 +124,12 @@ def load_private_key(
     # paramiko 5.1 hands `password` to cryptography, which takes bytes only (str fails).
     password = passphrase.encode("utf-8") if passphrase is not None else None
     try:
-        return paramiko.PKey.from_path(path, password=password)  # type: ignore[arg-type]
+        context = file_context(certs_dir or path.parent, path)
+        data = read_secret(path, kek, context)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{section}.private_key: {exc}") from exc
+    try:
+        return _pkey(data, password, path)
     except (OSError, ValueError, TypeError, paramiko.SSHException) as exc:
         problem = _describe(exc)
         raise ConfigurationError(f"{section}.private_key: cannot load {path}: {problem}") from exc
@@ -124,8 +139,37 @@ def load_private_key(
         ) from exc
 
 
+def _pkey(data: bytes, password: bytes | None, path: Path) -> paramiko.PKey:
+    """`paramiko.PKey.from_path` on bytes already read (and unsealed): the same loaders, the
+    same `<key>-cert.pub` certificate beside it."""
+    try:  # like OpenSSH: the OpenSSH format first, then legacy PEM
+        loaded: object = serialization.load_ssh_private_key(data, password)
+    except ValueError:
+        loaded = serialization.load_pem_private_key(data, password)
+    key_class: type[paramiko.PKey]
+    if isinstance(loaded, rsa.RSAPrivateKey):
+        key_class = paramiko.RSAKey
+    elif isinstance(loaded, ed25519.Ed25519PrivateKey):
+        key_class = paramiko.Ed25519Key
+    elif isinstance(loaded, ec.EllipticCurvePrivateKey):
+        key_class = paramiko.ECDSAKey
+    else:
+        raise UnknownKeyType(key_bytes=data, key_type=type(loaded))
+    text = io.StringIO(data.decode("ascii"))
+    key = key_class.from_private_key(text, password=password)  # type: ignore[arg-type]
+    certificate = Path(f"{path}-cert.pub")
+    if certificate.exists():
+        key.load_certificate(str(certificate))
+    return key
+
+
 def resolve_passphrase(
-    settings: SftpServer, *, certs_dir: Path, passphrase: str | None, section: str
+    settings: SftpServer,
+    *,
+    certs_dir: Path,
+    passphrase: str | None,
+    section: str,
+    kek: bytes | None = None,
 ) -> str | None:
     """`passphrase` if given, else the contents of the profile's `private_key_passphrase_file`.
 
@@ -137,11 +181,9 @@ def resolve_passphrase(
         return passphrase
     path = certs_dir / settings.private_key_passphrase_file
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigurationError(
-            f"{section}.private_key_passphrase_file: {path}: {exc.strerror}"
-        ) from exc
+        return read_secret_text(path, kek, file_context(certs_dir, path))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{section}.private_key_passphrase_file: {exc}") from exc
 
 
 def parse_host_key(line: str, *, section: str = "transport") -> paramiko.PKey:
@@ -214,9 +256,16 @@ class SftpSession:
         certs_dir: Path,
         passphrase: str | None = None,
         section: str = "transport",
+        kek: bytes | None = None,
     ) -> None:
         self.settings = settings
-        self._key = load_private_key(certs_dir / settings.private_key, passphrase, section=section)
+        self._key = load_private_key(
+            certs_dir / settings.private_key,
+            passphrase,
+            section=section,
+            kek=kek,
+            certs_dir=certs_dir,
+        )
         self._host_key = parse_host_key(settings.host_key, section=section)
         self._connection: SftpConnection | None = None
         self._lock = threading.Lock()
@@ -269,12 +318,17 @@ class SftpSender:
     name = "sftp"
 
     def __init__(
-        self, settings: SftpTransport, *, certs_dir: Path, passphrase: str | None = None
+        self,
+        settings: SftpTransport,
+        *,
+        certs_dir: Path,
+        passphrase: str | None = None,
+        kek: bytes | None = None,
     ) -> None:
         if not settings.temporary_suffix:
             raise ConfigurationError("transport.temporary_suffix: must not be empty")
         self.settings = settings
-        self._session = SftpSession(settings, certs_dir=certs_dir, passphrase=passphrase)
+        self._session = SftpSession(settings, certs_dir=certs_dir, passphrase=passphrase, kek=kek)
 
     @property
     def where(self) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from b2b.api.app import create_app
 from b2b.config import Settings, load_settings
-from b2b.tls import ServerTls, uvicorn_tls_options
+from b2b.tls import ServerTls, uvicorn_options
 from tests.conftest import ROOT, NewDatabase
 from tests.fixtures.ports import free_port
 
@@ -68,7 +68,7 @@ def serve(settings: Settings, port: int) -> Iterator[RunningGateway]:
         port=port,
         log_level="warning",
         lifespan="on",
-        **uvicorn_tls_options(tls),
+        **uvicorn_options(tls),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -79,7 +79,10 @@ def serve(settings: Settings, port: int) -> Iterator[RunningGateway]:
             raise RuntimeError("the gateway did not start")
         time.sleep(0.02)
     url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, timeout=30, verify=_trust(tls)) as client:
+    key = settings.bootstrap_api_key
+    # X-API-Key, not Authorization: the Coupa routes read Authorization for their own checks.
+    headers = {"X-API-Key": key.get_secret_value()} if key else {}
+    with httpx.Client(base_url=url, timeout=30, verify=_trust(tls), headers=headers) as client:
         yield RunningGateway(url, settings, client)
     server.should_exit = True
     thread.join(timeout=30)
@@ -95,6 +98,7 @@ def _trust(tls: ServerTls | None) -> ssl.SSLContext | bool:
 
 
 GatewayFactory = Callable[..., RunningGateway]
+BOOTSTRAP_KEY = "test-bootstrap-operator-key"
 
 
 @pytest.fixture
@@ -113,6 +117,7 @@ def start_gateway(tmp_path: Path, new_database: NewDatabase) -> Iterator[Gateway
             "certs_dir": ROOT / "certs",
             "data_dir": tmp_path / "var",
             "worker_poll_seconds": 0.2,
+            "bootstrap_api_key": BOOTSTRAP_KEY,  # the client sends it: admin routes need a key
         }
         port = int(overrides.pop("port", 0)) or free_port()
         values["public_url"] = f"http://127.0.0.1:{port}"  # where partners post async MDNs

@@ -27,7 +27,7 @@ from b2b.as2 import (
 )
 from b2b.as2.algorithms import STRONG_DIGESTS, STRONG_ENCRYPTIONS
 from b2b.errors import AS2AuthenticationFailed, AS2InsufficientSecurity, MdnRejected
-from tests.as2.conftest import read_capture
+from tests.as2.conftest import allowing_weak, read_capture
 
 # what each capture holds, found by opening it (the README's table calls
 # mecas2_compressed.as2 unsigned; it is signed, then compressed inside the signature)
@@ -124,7 +124,10 @@ def test_mendelson_signed_mdn(as2_corpus: Path) -> None:
         check(_partner(as2_corpus, "mecas2"))
     signer = _embedded_signer(body, headers)
     assert signer.serial_number == 0x57710415
-    outcome = check(PartnerSecurity("mecas2", (signer,), validate_certificate_dates=False))
+    embedded = PartnerSecurity("mecas2", (signer,), validate_certificate_dates=False)
+    with pytest.raises(MdnRejected, match="signed with sha-1"):
+        check(embedded)  # a 2016 MDN: SHA-1, refused unless the profile allows weak algorithms
+    outcome = check(allowing_weak(embedded))
     assert (outcome.status, outcome.signed, outcome.mic_algorithm) == (
         "delivered",
         True,

@@ -84,6 +84,18 @@ def test_two_partners_claiming_one_identity_are_refused(tmp_path: Path) -> None:
         load_partners(folder)
 
 
+def test_two_partners_claiming_one_as2_id_are_refused(tmp_path: Path) -> None:
+    """AS2-From names the partner whose document it is: two profiles cannot share one."""
+    folder = tmp_path / "partners"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "demo-as2.toml", folder / "demo-as2.toml")
+    text = (EXAMPLES / "demo-as2.toml").read_text().replace('id = "demo-as2"', 'id = "initech"')
+    text = text.replace("DUNS:777777777", "DUNS:123123123")
+    (folder / "initech.toml").write_text(text)
+    with pytest.raises(ConfigurationError, match="AS2 ID 'B2B-DEMO-PARTNER' is used by both"):
+        load_partners(folder)
+
+
 def test_delimiters_must_be_distinct_and_not_spaces(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="four distinct"):
         load_profile(
