@@ -1,6 +1,7 @@
 """AS2 from partners: open, keep, answer with an MDN (sync, or async posted by the worker).
 
-TLS client certificate (when the profile ties one) ─► open (decrypt, verify, decompress)
+who is posting (the TLS client certificate, HTTP Basic: when the profile asks for them)
+    ─► open (decrypt, verify, decompress)
     ─► MDN built ─► stored (raw + payload) ─► answered
 duplicate (after authentication) ─► the stored MDN again
 
@@ -9,6 +10,8 @@ duplicate (after authentication) ─► the stored MDN again
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -32,7 +35,7 @@ from b2b.as2 import (
 from b2b.as2flow import TEXT, HttpAnswer, new_message_id
 from b2b.coupa.redact import redact_shared_secrets
 from b2b.errors import AS2AuthenticationFailed, AS2Error, AS2UnknownTradingPartner, B2BError
-from b2b.partners.security import As2Directory
+from b2b.partners.security import As2Directory, PartnerAs2
 from b2b.store import utcnow
 from b2b.store.as2 import Inbound, StoredMdn, claim_pending_mdn, record_mdn_post
 from b2b.transport.as2 import Headers, post
@@ -42,6 +45,9 @@ log = logging.getLogger(__name__)
 
 #: An XML payload (a BOM, blanks, then "<"): only such a one can hold a cXML SharedSecret.
 _XML_START = re.compile(rb"[ \t\r\n]*(?:\xef\xbb\xbf)?[ \t\r\n]*<")
+#: Request headers whose credentials are never stored: kept as "<scheme> <redacted>".
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_BASIC_CHALLENGE = (("WWW-Authenticate", 'Basic realm="AS2"'),)
 
 
 Keep = Callable[[Inbound], tuple[int, StoredMdn | None]]
@@ -77,6 +83,17 @@ def receive(
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """The post did not come from whom the partner's profile says may post: refused before
+    anything is decrypted."""
+
+    error: AS2AuthenticationFailed
+    #: the answer when no MDN carries the refusal: 403 (TLS client certificate), 401 (Basic)
+    status: int
+    headers: Headers = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A received message opened and answered, ready to be kept; `answer` once it is."""
 
@@ -84,8 +101,8 @@ class Prepared:
     envelope: AS2Envelope
     error: AS2Error | None
     mdn: tuple[Headers, bytes] | None
-    #: refused for its TLS client certificate: without an MDN to carry that, HTTP 403
-    forbidden: bool = False
+    #: refused for who posted it (`Refusal.status` when no MDN carries that)
+    refusal: Refusal | None = None
 
     def answer(self, duplicate: StoredMdn | None) -> HttpAnswer:
         """The HTTP answer, given whether the store found a processed duplicate."""
@@ -97,8 +114,10 @@ class Prepared:
         if self.mdn is not None and self.inbound.mdn_state == "sync":
             return HttpAnswer(200, self.mdn[0], self.mdn[1])
         if self.error is not None and self.mdn is None:
-            reason = f"{self.error.disposition_modifier}: {self.error.reason}\n"
-            return HttpAnswer(403 if self.forbidden else 400, TEXT, reason.encode())
+            reason = f"{self.error.disposition_modifier}: {self.error.reason}\n".encode()
+            if self.refusal is not None:
+                return HttpAnswer(self.refusal.status, TEXT + self.refusal.headers, reason)
+            return HttpAnswer(400, TEXT, reason)
         return HttpAnswer(200, TEXT, b"AS2 message received\n")
 
 
@@ -113,8 +132,10 @@ def prepare(
 ) -> Prepared | HttpAnswer:
     """Open the message and build its MDN; an HttpAnswer when it is not AS2 at all.
 
-    A partner tied to a TLS client certificate (`[as2] tls_client_certificate`) whose post
-    did not come with it is refused before anything is decrypted.
+    A partner tied to a TLS client certificate (`[as2] tls_client_certificate`) or to HTTP
+    Basic credentials (`[as2] inbound_basic_auth_*`) whose post did not come with them is
+    refused before anything is decrypted. Credentials are never stored: Authorization is kept
+    as "Basic <redacted>".
     """
     fields = tuple(headers)
     now = utcnow()
@@ -122,22 +143,22 @@ def prepare(
         envelope = read_envelope(fields)
     except AS2Error as exc:
         return HttpAnswer(400, TEXT, f"not an AS2 message: {exc.reason}\n".encode())
-    refused = _certificate_refused(directory, envelope, client_certificate)
-    if refused is None:
+    partner = directory.partners.get(envelope.as2_from)
+    refusal = _poster_refused(partner, fields, client_certificate)
+    if refusal is None:
         received, error = _open(directory, fields, body, max_payload_bytes)
     else:
-        received, error = None, refused
+        received, error = None, refusal.error
     mdn = _mdn(directory, envelope, received=received, error=error, host=host, now=now)
     request = envelope.mdn_request
     mdn_state = "none" if mdn is None else ("pending" if request and request.async_url else "sync")
-    partner = directory.partners.get(envelope.as2_from)
     inbound = Inbound(
         partner_id=partner.profile.id if partner else None,
         as2_from=envelope.as2_from,
         as2_to=envelope.as2_to,
         as2_message_id=envelope.message_id,
         received_at=now,
-        headers=fields,
+        headers=_kept_headers(fields),
         body=_kept_body(body, received),
         payload=_kept_payload(received.payload) if received else None,
         filename=safe_filename(received.filename) if received else None,
@@ -148,7 +169,7 @@ def prepare(
         mdn_url=request.async_url if request else None,
         mdn_state=mdn_state,
     )
-    return Prepared(inbound, envelope, error, mdn, forbidden=refused is not None)
+    return Prepared(inbound, envelope, error, mdn, refusal=refusal)
 
 
 def safe_filename(name: str | None) -> str | None:
@@ -186,26 +207,65 @@ def _kept_body(body: bytes, received: ReceivedMessage | None) -> bytes:
     return redact_shared_secrets(body)
 
 
-def _certificate_refused(
-    directory: As2Directory, envelope: AS2Envelope, client_certificate: bytes | None
-) -> AS2AuthenticationFailed | None:
-    """AS2AuthenticationFailed when AS2-From is tied to a TLS client certificate and the post
-    did not come with that one; None when it did, or the partner is not tied to one."""
-    partner = directory.partners.get(envelope.as2_from)
-    expected = partner.tls_client_sha256 if partner is not None else None
+def _kept_headers(headers: Headers) -> Headers:
+    """The request headers as stored: credentials replaced by "<scheme> <redacted>"."""
+    return tuple(
+        (name, f"{value.strip().partition(' ')[0]} <redacted>".lstrip())
+        if name.lower() in _CREDENTIAL_HEADERS
+        else (name, value)
+        for name, value in headers
+    )
+
+
+def _poster_refused(
+    partner: PartnerAs2 | None, headers: Headers, client_certificate: bytes | None
+) -> Refusal | None:
+    """Who is posting: a Refusal when the profile of AS2-From ties its posts to a TLS client
+    certificate or to HTTP Basic credentials and this post did not come with them."""
+    if partner is None:
+        return None
+    name = partner.security.as2_id
+    problem = _certificate_problem(partner.tls_client_sha256, client_certificate, name)
+    if problem is not None:
+        return Refusal(AS2AuthenticationFailed(problem), 403)
+    authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
+    problem = _basic_problem(partner.basic_auth_sha256, authorization, name)
+    if problem is not None:
+        return Refusal(AS2AuthenticationFailed(problem), 401, _BASIC_CHALLENGE)
+    return None
+
+
+def _certificate_problem(expected: bytes | None, der: bytes | None, name: str) -> str | None:
     if expected is None:
         return None
-    if client_certificate is None:
-        return AS2AuthenticationFailed(
-            f"partner {envelope.as2_from!r} must post with its TLS client certificate; "
+    if der is None:
+        return (
+            f"partner {name!r} must post with its TLS client certificate; "
             "this post came without one"
         )
-    presented = hashlib.sha256(client_certificate).digest()
+    presented = hashlib.sha256(der).digest()
     if not hmac.compare_digest(presented, expected):
-        return AS2AuthenticationFailed(
+        return (
             f"the TLS client certificate (SHA-256 {presented.hex()}) is not the one of "
-            f"partner {envelope.as2_from!r}"
+            f"partner {name!r}"
         )
+    return None
+
+
+def _basic_problem(expected: bytes | None, authorization: str | None, name: str) -> str | None:
+    if expected is None:
+        return None
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return (
+            f"partner {name!r} must post with HTTP Basic credentials; this post came without them"
+        )
+    try:
+        credentials = base64.b64decode(token.strip(), validate=True)
+    except binascii.Error:
+        credentials = b""
+    if not hmac.compare_digest(hashlib.sha256(credentials).digest(), expected):
+        return f"the HTTP Basic credentials are not those of partner {name!r}"
     return None
 
 

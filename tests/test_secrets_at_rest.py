@@ -2,13 +2,15 @@
 refused for a wrong SharedSecret) and posted a partner's documents to Coupa, neither its
 database file (with the SQLite WAL), nor its data directory, nor its logs (DEBUG) hold a
 SharedSecret, the demo private keys or a passphrase in clear. With a KEK (B2B_KEK_FILE) and
-every secret sealed, a full run (cXML with a SharedSecret → 850 by AS2 with HTTP Basic and by
-SFTP with an encrypted key) leaves no clear secret in the data, the database, the certs/ copy or
-any log record at DEBUG (uvicorn, httpx, httpcore and paramiko included).
+every secret sealed, a full run (cXML with a SharedSecret → 850 by AS2 with HTTP Basic, which
+the receiving gateway checks, and by SFTP with an encrypted key) leaves no clear secret (nor
+the base64 of the Basic credentials) in the data, the database, the certs/ copy or any log
+record at DEBUG (uvicorn, httpx, httpcore and paramiko included).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import shutil
@@ -138,6 +140,9 @@ def _sealed_site(tmp_path: Path, sshd: SshServer) -> SealedSite:
         "the refused SharedSecret": WRONG_SECRET,
         "the AS2 key passphrase": AS2_PASSPHRASE,
         "the HTTP Basic password": BASIC_PASSWORD,
+        "the HTTP Basic credentials (base64)": base64.b64encode(
+            f"b2b:{BASIC_PASSWORD}".encode()
+        ).decode(),
         "the SFTP key passphrase": SFTP_PASSPHRASE,
         "the KEK": encode_kek(kek),
         "the bootstrap API key": BOOTSTRAP_KEY,
@@ -182,6 +187,16 @@ remote_dir = "{remote}"
     return folder
 
 
+def _their_partners(folder: Path) -> Path:
+    """The demo AS2 partner's profile of us, asking our posts for the HTTP Basic we send."""
+    shutil.copytree(ROOT / "examples" / "as2-partner" / "partners", folder)
+    profile = folder / "b2b-gateway.toml"
+    basic = 'inbound_basic_auth_user = "b2b"\n'
+    basic += 'inbound_basic_auth_password_file = "demo-as2.basic"\n'
+    profile.write_text(profile.read_text().replace("[as2]\n", f"[as2]\n{basic}"))
+    return folder
+
+
 def _capture_every_logger(caplog: pytest.LogCaptureFixture) -> list[logging.Logger]:
     """DEBUG from every logger, also those that do not propagate (uvicorn's)."""
     caplog.set_level(logging.DEBUG)
@@ -207,8 +222,9 @@ def test_sealed_secrets_stay_sealed_and_out_of_the_logs_through_a_full_run(
     partner = start_gateway(
         database="partner",
         data_dir=tmp_path / "partner-var",
-        partners_dir=ROOT / "examples" / "as2-partner" / "partners",
+        partners_dir=_their_partners(tmp_path / "their-partners"),
         certs_dir=site.certs,
+        kek_file=site.kek_file,
         as2_id="B2B-DEMO-PARTNER",
         as2_keys=("demo/demo-partner.pem",),
     )

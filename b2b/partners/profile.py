@@ -242,6 +242,22 @@ class As2Partner(_Strict):
     #: ("sha256:AB:CD:..." or 64 hex digits). A post without it, or with another certificate,
     #: is refused before decryption: "processed/error: authentication-failed", else HTTP 403.
     tls_client_certificate: str | None = None
+    #: HTTP Basic the partner's AS2 posts must come with: the user (no colon), and a file under
+    #: certs/ holding the password (sealable with `b2b secrets seal`). A post without them, or
+    #: with others, is refused before decryption: "processed/error: authentication-failed",
+    #: else HTTP 401. Both or neither.
+    inbound_basic_auth_user: Annotated[str, Field(min_length=1, pattern=r"^[^:]+$")] | None = None
+    inbound_basic_auth_password_file: str | None = None
+
+    @model_validator(mode="after")
+    def _inbound_basic_auth_complete(self) -> As2Partner:
+        if (self.inbound_basic_auth_user is None) != (
+            self.inbound_basic_auth_password_file is None
+        ):
+            raise ValueError(
+                "inbound_basic_auth_user and inbound_basic_auth_password_file go together"
+            )
+        return self
 
     @field_validator("sign", "mdn_mic_algorithm")
     @classmethod

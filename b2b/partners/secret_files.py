@@ -1,7 +1,8 @@
 """Every secret the configuration names, and whether it is sealed (`b2b.secrets`).
 
 Secret files: our AS2 keys (B2B_AS2_KEYS), each partner's SFTP keys and passphrase files,
-AS2 HTTP Basic password files and Coupa shared-secret files, and each buyer's secret files.
+AS2 HTTP Basic password files (ours to the partner, and the partner's to us) and Coupa
+shared-secret files, and each buyer's secret files.
 Secret settings: B2B_AS2_KEY_PASSPHRASE, B2B_TLS_KEY_PASSPHRASE, B2B_COUPA_SHARED_SECRET,
 B2B_COUPA_API_TOKEN, B2B_BOOTSTRAP_API_KEY. The public demo files under certs/demo/ are
 exempt. TLS key files (B2B_TLS_KEY, `tls_client_certificate`) are read by the TLS library from
@@ -112,6 +113,8 @@ def _partner(profile: PartnerProfile) -> Iterator[tuple[str, str]]:
                 yield f"{section}.private_key_passphrase_file", server.private_key_passphrase_file
     if isinstance(profile.transport, As2Transport) and profile.transport.basic_auth_password_file:
         yield "transport.basic_auth_password_file", profile.transport.basic_auth_password_file
+    if profile.as2 is not None and profile.as2.inbound_basic_auth_password_file:
+        yield "as2.inbound_basic_auth_password_file", profile.as2.inbound_basic_auth_password_file
     if profile.coupa.documents is not None:
         yield "coupa.documents.shared_secret_file", profile.coupa.documents.shared_secret_file
 

@@ -10,6 +10,7 @@ passphrase stops the gateway with the file named, not the first message.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from b2b.config import Settings
 from b2b.errors import ConfigurationError
 from b2b.partners.profile import As2Partner, PartnerProfile
 from b2b.partners.registry import PartnerRegistry
-from b2b.secrets import read_cert_secret
+from b2b.secrets import file_context, read_cert_secret, read_secret_text
 
 #: Days before notAfter at which a certificate is warned about; the warning names the step.
 EXPIRY_WARNING_STEPS = (60, 30, 14, 7)
@@ -51,6 +52,9 @@ class PartnerAs2:
     #: SHA-256 of the TLS client certificate its AS2 posts must come with (`[as2]
     #: tls_client_certificate`); None: any, or none
     tls_client_sha256: bytes | None = None
+    #: SHA-256 of `user:password`, the HTTP Basic its AS2 posts must come with (`[as2]
+    #: inbound_basic_auth_*`); None: not asked for. Never the password itself.
+    basic_auth_sha256: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ class As2Directory:
             security = partner_security(profile.as2, certs, profile.id, kek=settings.kek_bytes())
             outbound = outbound_security(profile.as2, async_url=mdn_url)
             tls = tls_client_sha256(profile.as2, certs, profile.id, kek=settings.kek_bytes())
-            partners[profile.as2.as2_id] = PartnerAs2(profile, security, outbound, tls)
+            basic = basic_auth_sha256(profile.as2, certs, profile.id, kek=settings.kek_bytes())
+            partners[profile.as2.as2_id] = PartnerAs2(profile, security, outbound, tls, basic)
         if partners and ours is None:
             raise ConfigurationError(
                 "partners use AS2 but B2B_AS2_KEYS names no key of ours (make one with "
@@ -178,6 +183,29 @@ def tls_client_sha256(
     except ConfigurationError as exc:
         raise ConfigurationError(f"{where}: {exc}") from exc
     return certificate.fingerprint(hashes.SHA256())
+
+
+def basic_auth_sha256(
+    as2: As2Partner, certs: Path, partner_id: str, *, kek: bytes | None = None
+) -> bytes | None:
+    """SHA-256 of the `user:password` (UTF-8) `[as2] inbound_basic_auth_*` name, the password
+    read from its file under certs/ (sealed or clear); None when Basic is not asked for.
+
+    >>> basic_auth_sha256(acme.as2, certs, "acme") == hashlib.sha256(b"acme:hunter2").digest()
+    True
+    """
+    user, name = as2.inbound_basic_auth_user, as2.inbound_basic_auth_password_file
+    if user is None or name is None:
+        return None
+    path = certs / name
+    where = f"partner {partner_id}: as2.inbound_basic_auth_password_file"
+    try:
+        password = read_secret_text(path, kek, file_context(certs, path))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from exc
+    if not password:
+        raise ConfigurationError(f"{where}: {path} is empty")
+    return hashlib.sha256(f"{user}:{password}".encode()).digest()
 
 
 def outbound_security(as2: As2Partner, *, async_url: str) -> OutboundSecurity:
