@@ -6,7 +6,7 @@ signing (the default level, 1; level 6 is measured too), AES-256-CBC with RSA PK
 transport, binary transfer encoding, a signed MDN requested. Each stage is also timed on its
 own. Target (B1): >= 1,500 builds/s. Prints figures, asserts nothing.
 
-    python bench/b1_as2_build.py [--seconds 3]
+    python -m bench.b1_as2_build [--seconds 3]
 """
 
 from __future__ import annotations

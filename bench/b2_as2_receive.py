@@ -5,7 +5,7 @@ the MIC, check the partner policy) + build_mdn (multipart/report, signed with RS
 messages are B1's (10 KB X12, sign+compress+encrypt), built once before timing. Each stage is
 also timed on its own. Target (B2): >= 1,000 receives/s. Prints figures, asserts nothing.
 
-    python bench/b2_as2_receive.py [--seconds 3]
+    python -m bench.b2_as2_receive [--seconds 3]
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ Where the time goes (5-line PO, 7.3 kB of cXML, one core):
   lxml: GLIBC_TUNABLES=glibc.malloc.tcache_count=1000 in the environment saves about 7% end to
   end (libxml2 frees and allocates more same-sized nodes than the default tcache of 7 holds).
 
-    python bench/b4_cxml_to_850.py [--seconds 3] [--repeat 5] [--version 004010|005010]
+    python -m bench.b4_cxml_to_850 [--seconds 3] [--repeat 5] [--version 004010|005010]
 """
 
 from __future__ import annotations

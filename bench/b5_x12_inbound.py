@@ -25,7 +25,7 @@ scans, and envelope segments are checked for composites only when the component 
 them. Without these the scanner read the small corpus files about 20% slower (28 µs for that
 smallest interchange), and slower than the raise-at-the-first-fault reader it replaced (22 µs).
 
-    python bench/b5_x12_inbound.py [--seconds 3] [--repeat 5]
+    python -m bench.b5_x12_inbound [--seconds 3] [--repeat 5]
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ beside it. Target (B7): < 2.5 on each side.
 
 Not measured here: pyas2lib on the same payload (bench/_peers.py has no large-payload mode yet).
 
-    python bench/b7_as2_large.py [--size-mb 100] [--incompressible] [--only send,receive,e2e]
+    python -m bench.b7_as2_large [--size-mb 100] [--incompressible] [--only send,receive,e2e]
 """
 
 from __future__ import annotations
