@@ -44,9 +44,22 @@ def redact_shared_secrets(body: bytes) -> bytes:
 
         stored = redact_shared_secrets(request_body)
     """
-    if b"sharedsecret" not in body.lower():
+    lowered = body.lower()
+    mention = lowered.find(b"sharedsecret")
+    if mention < 0:
         return body
-    return _SECRET.sub(rb"\1" + REDACTED.encode() + rb"\2", body)
+    parts, done = [], 0
+    while mention >= 0:
+        # A SharedSecret element starts at the last "<" before its name: match only there,
+        # rather than trying the pattern at each of the document's hundreds of tags.
+        found = _SECRET.match(body, max(body.rfind(b"<", done, mention), done))
+        if found is None:
+            mention = lowered.find(b"sharedsecret", mention + 1)
+            continue
+        parts += [body[done : found.start()], found[1], REDACTED.encode(), found[2]]
+        done = found.end()
+        mention = lowered.find(b"sharedsecret", done)
+    return b"".join([*parts, body[done:]])
 
 
 def restore_shared_secret(body: bytes, secret: str) -> bytes:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
@@ -118,12 +118,10 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
 
 def _overtaken(conn: Connection, item: Acceptance) -> Accepted | None:
     """Refused when a later version of the PO was accepted: a stale order is not sent."""
-    order, d = item.received.order, documents.c
+    order = item.received.order
     version = order.version or 0
     latest = conn.execute(
-        select(func.max(d.po_version)).where(
-            d.partner_id == item.partner_id, d.po_number == order.number
-        )
+        _LATEST_VERSION, {"partner": item.partner_id, "po": order.number}
     ).scalar()
     if latest is None or version >= latest:
         return None
@@ -147,9 +145,7 @@ def _change_seen(conn: Connection, item: Acceptance) -> Accepted | None:
     ).first()
     if row is None:
         return None
-    message_id = conn.execute(
-        select(messages.c.id).where(messages.c.document_id == row.id).limit(1)
-    ).scalar()
+    message_id = conn.execute(_MESSAGE_OF_DOCUMENT, {"document": row.id}).scalar()
     return Accepted(row.id, message_id, True, row.response_status, bytes(row.response_body))
 
 
@@ -161,6 +157,12 @@ _INSERT_DOCUMENT: dict[str, Executable] = {
     for dialect in (postgresql, sqlite)
 }
 _INSERT_MESSAGE = insert(messages).returning(messages.c.id)
+_LATEST_VERSION = select(func.max(documents.c.po_version)).where(
+    documents.c.partner_id == bindparam("partner"), documents.c.po_number == bindparam("po")
+)
+_MESSAGE_OF_DOCUMENT = (
+    select(messages.c.id).where(messages.c.document_id == bindparam("document")).limit(1)
+)
 
 
 def _existing(conn: Connection, item: Acceptance) -> Accepted:
@@ -170,9 +172,7 @@ def _existing(conn: Connection, item: Acceptance) -> Accepted:
             documents.c.document_key == item.received.document_key,
         )
     ).one()
-    message_id = conn.execute(
-        select(messages.c.id).where(messages.c.document_id == row.id).limit(1)
-    ).scalar()
+    message_id = conn.execute(_MESSAGE_OF_DOCUMENT, {"document": row.id}).scalar()
     return Accepted(row.id, message_id, True, row.response_status, bytes(row.response_body))
 
 

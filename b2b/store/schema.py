@@ -66,7 +66,9 @@ documents = Table(
     Column("response_body", LargeBinary, nullable=False),
     UniqueConstraint("source_format", "document_key", name="uq_documents_key"),
 )
-Index("ix_documents_po", documents.c.po_number)
+# A PO's documents, and the latest version a partner accepted (MAX read from the index): the
+# ingest asks for it for every order (revision 0003; was po_number alone).
+Index("ix_documents_po", documents.c.po_number, documents.c.partner_id, documents.c.po_version)
 
 rejections = Table(
     "rejections",
@@ -134,6 +136,7 @@ Index(
 Index("ix_messages_isa13", messages.c.interchange_control_number)
 Index("ix_messages_gs06", messages.c.group_control_number)
 Index("ix_messages_created", messages.c.created_at)
+Index("ix_messages_document", messages.c.document_id)
 
 message_events = Table(
     "message_events",

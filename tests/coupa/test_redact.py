@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from b2b.coupa import REDACTED, parse_order_request, redact_shared_secrets, restore_shared_secret
+from b2b.coupa.redact import _SECRET
 from b2b.coupa.supplier import CxmlCredentials, envelope, serialize
 from tests.conftest import ROOT
 
@@ -71,3 +74,32 @@ def test_restored_bytes_are_the_bytes_built_with_the_secret(secret: str) -> None
 
     assert restore_shared_secret(stored, secret) == built(secret)
     assert redact_shared_secrets(built(secret)) == stored
+
+
+_PIECES = [
+    b"<SharedSecret>",
+    b"</SharedSecret>",
+    b"<c:sharedSECRET a='1'>",
+    b"</c:SharedSecret >",
+    b"<SharedSecret/>",
+    b"<!-- SharedSecret -->",
+    b"<![CDATA[</SharedSecret>]]>",
+    b"<Identity>",
+    b"</Identity>",
+    b"hunter2",
+    b"SharedSecret",
+    b"<",
+    b">",
+    b" ",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=14))
+def test_redacting_only_where_the_name_occurs_equals_the_pattern_applied_everywhere(
+    pieces: list[bytes],
+) -> None:
+    """The fast path (the pattern tried only at each mention of SharedSecret) gives the bytes
+    the pattern gives when tried at every position, however the pieces are arranged."""
+    body = b"".join(pieces)
+    everywhere = _SECRET.sub(rb"\1" + REDACTED.encode() + rb"\2", body)
+    assert redact_shared_secrets(body) == everywhere
