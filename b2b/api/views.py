@@ -224,7 +224,7 @@ def _summary_line(summary: str) -> str:
 
 
 #: Certificate warning levels by days left: the dashboard colours them.
-CERTIFICATE_LEVELS = ((7, "critical"), (14, "warning"), (30, "notice"))
+CERTIFICATE_LEVELS = ((7, "critical"), (14, "warning"), (30, "notice"), (60, "upcoming"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +235,7 @@ class CertificateStatus:
     subject: str
     not_after: dt.datetime
     days_left: int
-    level: str  # ok | notice (30 days) | warning (14) | critical (7) | expired
+    level: str  # ok | upcoming (60 days) | notice (30) | warning (14) | critical (7) | expired
 
 
 @dataclass(frozen=True, slots=True)

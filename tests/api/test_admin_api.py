@@ -211,7 +211,9 @@ def test_the_admin_api_needs_a_key(gateway: RunningGateway) -> None:
     ("days", "level"),
     [
         (400, "ok"),
-        (31, "ok"),
+        (61, "ok"),
+        (60, "upcoming"),
+        (31, "upcoming"),
         (30, "notice"),
         (15, "notice"),
         (14, "warning"),
@@ -221,7 +223,7 @@ def test_the_admin_api_needs_a_key(gateway: RunningGateway) -> None:
         (-1, "expired"),
     ],
 )
-def test_certificate_levels_colour_30_14_and_7_days_before_expiry(days: int, level: str) -> None:
+def test_certificate_levels_colour_60_30_14_and_7_days_before_expiry(days: int, level: str) -> None:
     now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
     start = now - dt.timedelta(days=500)
     pair = new_self_signed("ACME AS2", now=start, days=500 + days, key_size=1024)
