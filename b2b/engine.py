@@ -47,7 +47,7 @@ from b2b.partners.buyers import BuyerDirectory, Caller
 from b2b.partners.secret_files import check_sealed
 from b2b.partners.security import As2Directory
 from b2b.partners.watch import FolderWatch, watched_files
-from b2b.secrets import file_context, read_secret_text
+from b2b.secrets import read_named_secret
 from b2b.store import (
     Acceptance,
     IngestWriter,
@@ -173,15 +173,12 @@ def load_coupa_secrets(settings: Settings, partners: PartnerRegistry) -> dict[st
         documents = partner.coupa.documents
         if documents is None:
             continue
-        certs = settings.resolve(settings.certs_dir)
-        path = certs / documents.shared_secret_file
-        try:
-            kek, context = settings.kek_bytes(), file_context(certs, path)
-            secrets[partner.id] = read_secret_text(path, kek, context)
-        except ConfigurationError as exc:
-            raise ConfigurationError(
-                f"{partner.id}: coupa.documents.shared_secret_file: {exc}"
-            ) from exc
+        secrets[partner.id] = read_named_secret(
+            settings.resolve(settings.certs_dir),
+            documents.shared_secret_file,
+            settings.kek_bytes(),
+            f"{partner.id}: coupa.documents.shared_secret_file",
+        )
     return secrets
 
 

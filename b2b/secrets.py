@@ -143,6 +143,20 @@ def file_context(certs_dir: Path, path: Path) -> str:
         return resolved.as_posix()
 
 
+def read_named_secret(certs_dir: Path, name: str, kek: bytes | None, where: str) -> str:
+    """`read_secret_text` of the file a setting (`where`) names relative to certs/, its
+    ConfigurationError prefixed with that setting.
+
+    >>> read_named_secret(certs, "acme/basic.password", kek, "transport.basic_auth_password_file")
+    'hunter2'
+    """
+    path = certs_dir / name
+    try:
+        return read_secret_text(path, kek, file_context(certs_dir, path))
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from exc
+
+
 def read_cert_secret(certs_dir: Path, name: str | Path, kek: bytes | None) -> bytes:
     """`read_secret` for a file named relative to certs/ (its context is that name)."""
     path = certs_dir / name

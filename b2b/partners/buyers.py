@@ -15,19 +15,18 @@ import base64
 import binascii
 import hmac
 import ipaddress
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from b2b.config import Settings
 from b2b.documents import Credential, ReceivedOrder
 from b2b.errors import AuthenticationFailed, ClientNotAllowed, ConfigurationError
-from b2b.partners.registry import describe_errors
-from b2b.secrets import file_context, read_secret_text
+from b2b.partners.registry import read_toml, validated
+from b2b.secrets import read_named_secret
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -220,18 +219,7 @@ def load_buyer(path: Path, certs: Path, *, kek: bytes | None = None) -> Buyer:
 
 def read_buyer_profile(path: Path) -> BuyerProfile:
     """One buyer file, validated (its secret files are not read); ConfigurationError names it."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        profile = BuyerProfile.model_validate(data)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"{path}: {exc}") from exc
-    except ValidationError as exc:
-        raise ConfigurationError(describe_errors(path, exc)) from exc
-    if profile.id != path.stem:
-        raise ConfigurationError(
-            f"{path}: id: {profile.id!r} must equal the file name {path.stem!r}"
-        )
-    return profile
+    return validated(path, read_toml(path), BuyerProfile)
 
 
 def _shorthand(settings: Settings) -> Buyer:
@@ -243,13 +231,9 @@ def _shorthand(settings: Settings) -> Buyer:
 
 
 def _read_secret(certs: Path, name: str, where: str, kek: bytes | None) -> str:
-    path = certs / name
-    try:
-        value = read_secret_text(path, kek, file_context(certs, path))
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{where}: {exc}") from exc
+    value = read_named_secret(certs, name, kek, where)
     if not value:
-        raise ConfigurationError(f"{where}: {path} is empty")
+        raise ConfigurationError(f"{where}: {certs / name} is empty")
     return value
 
 

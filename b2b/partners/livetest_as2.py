@@ -154,15 +154,7 @@ def _check_mdn(
     entry: PartnerAs2, built: BuiltMessage, reply: HttpReply, profile: PartnerProfile, steps: Steps
 ) -> None:
     try:
-        outcome = parse_mdn(
-            reply.headers,
-            reply.body,
-            partner=entry.security,
-            expected_message_id=built.message_id,
-            expected_mic=built.mic,
-            expected_mic_algorithm=built.mic_algorithm,
-            require_signed=True,
-        )
+        outcome = _parse(entry, built, reply, require_signed=True)
     except MdnRejected as exc:
         unsigned = _read_unsigned(entry, built, reply) if "not signed" in exc.reason else None
         if unsigned is not None and unsigned.status != "delivered":
@@ -178,17 +170,24 @@ def _check_mdn(
 
 def _read_unsigned(entry: PartnerAs2, built: BuiltMessage, reply: HttpReply) -> MdnOutcome | None:
     try:
-        return parse_mdn(
-            reply.headers,
-            reply.body,
-            partner=entry.security,
-            expected_message_id=built.message_id,
-            expected_mic=built.mic,
-            expected_mic_algorithm=built.mic_algorithm,
-            require_signed=False,
-        )
+        return _parse(entry, built, reply, require_signed=False)
     except MdnRejected:
         return None
+
+
+def _parse(
+    entry: PartnerAs2, built: BuiltMessage, reply: HttpReply, *, require_signed: bool
+) -> MdnOutcome:
+    """The partner's MDN checked against the test message (its signature required or not)."""
+    return parse_mdn(
+        reply.headers,
+        reply.body,
+        partner=entry.security,
+        expected_message_id=built.message_id,
+        expected_mic=built.mic,
+        expected_mic_algorithm=built.mic_algorithm,
+        require_signed=require_signed,
+    )
 
 
 def diagnose_mdn_rejected(reason: str, profile: PartnerProfile) -> str:

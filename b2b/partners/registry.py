@@ -10,12 +10,15 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from b2b.documents import Credential
 from b2b.errors import ConfigurationError, UnknownPartner
 from b2b.partners.profile import PartnerProfile
+
+Profile = TypeVar("Profile", bound=BaseModel)
 
 SUPPLIER_NUMBER_DOMAIN = "supplier-number"
 #: the value `b2b partners new` writes where the operator must fill one in; refused at load
@@ -24,20 +27,31 @@ PLACEHOLDER = "FILL-ME"
 
 def load_profile(path: Path) -> PartnerProfile:
     """Read one profile file; a wrong one raises ConfigurationError naming file and field."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"{path}: {exc}") from exc
+    data = read_toml(path)
     missing = missing_values(data)
     if missing:
         raise ConfigurationError(f"{path}: fill in {', '.join(missing)} (still {PLACEHOLDER})")
+    return validated(path, data, PartnerProfile)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A profile file's table; ConfigurationError names the file it cannot read or parse."""
     try:
-        profile = PartnerProfile.model_validate(data)
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+
+
+def validated(path: Path, data: dict[str, Any], model: type[Profile]) -> Profile:
+    """`data` as a `model` whose `id` is the file's name (partners/acme.toml: id "acme");
+    ConfigurationError names the file, each wrong field and its allowed values."""
+    try:
+        profile = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigurationError(describe_errors(path, exc)) from exc
-    if profile.id != path.stem:
+    if data["id"] != path.stem:
         raise ConfigurationError(
-            f"{path}: id: {profile.id!r} must equal the file name {path.stem!r}"
+            f"{path}: id: {data['id']!r} must equal the file name {path.stem!r}"
         )
     return profile
 

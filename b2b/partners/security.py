@@ -36,7 +36,7 @@ from b2b.config import Settings
 from b2b.errors import ConfigurationError
 from b2b.partners.profile import As2Partner, PartnerProfile
 from b2b.partners.registry import PartnerRegistry
-from b2b.secrets import file_context, read_cert_secret, read_secret_text
+from b2b.secrets import read_cert_secret, read_named_secret
 
 #: Days before notAfter at which a certificate is warned about; the warning names the step.
 EXPIRY_WARNING_STEPS = (60, 30, 14, 7)
@@ -197,14 +197,10 @@ def basic_auth_sha256(
     user, name = as2.inbound_basic_auth_user, as2.inbound_basic_auth_password_file
     if user is None or name is None:
         return None
-    path = certs / name
     where = f"partner {partner_id}: as2.inbound_basic_auth_password_file"
-    try:
-        password = read_secret_text(path, kek, file_context(certs, path))
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{where}: {exc}") from exc
+    password = read_named_secret(certs, name, kek, where)
     if not password:
-        raise ConfigurationError(f"{where}: {path} is empty")
+        raise ConfigurationError(f"{where}: {certs / name} is empty")
     return hashlib.sha256(f"{user}:{password}".encode()).digest()
 
 

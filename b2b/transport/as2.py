@@ -20,7 +20,7 @@ import httpx
 
 from b2b.errors import ConfigurationError, PermanentTransportError, TransportError
 from b2b.partners import As2Transport
-from b2b.secrets import file_context, read_secret_text
+from b2b.secrets import read_named_secret
 from b2b.transport.http import http_error
 
 Headers = tuple[tuple[str, str], ...]
@@ -141,9 +141,7 @@ def _basic_auth(
     """HTTP Basic from the profile's password file, sealed or clear (`b2b.secrets`)."""
     if settings.basic_auth_user is None or settings.basic_auth_password_file is None:
         return None
-    path = certs_dir / settings.basic_auth_password_file
-    try:
-        password = read_secret_text(path, kek, file_context(certs_dir, path))
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"transport.basic_auth_password_file: {exc}") from exc
+    password = read_named_secret(
+        certs_dir, settings.basic_auth_password_file, kek, "transport.basic_auth_password_file"
+    )
     return httpx.BasicAuth(settings.basic_auth_user, password)

@@ -49,7 +49,7 @@ from b2b.errors import (
 )
 from b2b.failpoints import failpoint
 from b2b.partners import SftpServer, SftpTransport
-from b2b.secrets import file_context, read_secret, read_secret_text
+from b2b.secrets import file_context, read_named_secret, read_secret
 from b2b.transport.base import OutboundFile, Receipt, delivery_detail, now, temporary_name
 
 # First match wins; a subclass must come before its base. tests/transport/test_sftp_errors.py
@@ -179,11 +179,12 @@ def resolve_passphrase(
     """
     if passphrase is not None or not settings.private_key_passphrase_file:
         return passphrase
-    path = certs_dir / settings.private_key_passphrase_file
-    try:
-        return read_secret_text(path, kek, file_context(certs_dir, path))
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{section}.private_key_passphrase_file: {exc}") from exc
+    return read_named_secret(
+        certs_dir,
+        settings.private_key_passphrase_file,
+        kek,
+        f"{section}.private_key_passphrase_file",
+    )
 
 
 def parse_host_key(line: str, *, section: str = "transport") -> paramiko.PKey:
