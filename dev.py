@@ -21,11 +21,13 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-# Debian packages the tests start for real: OpenSSH's sshd and the PostgreSQL server.
+# Debian packages the tests start for real: OpenSSH's sshd, the PostgreSQL server, Chromium for
+# the dashboard, and the openssl command as an AS2 peer (`openssl cms`).
 SYSTEM_PACKAGES = {
     "/usr/sbin/sshd": "openssh-server",
     "initdb": "postgresql",
     "/usr/bin/chromium": "chromium",
+    "openssl": "openssl",
 }
 
 
@@ -54,7 +56,7 @@ def ensure_venv() -> None:
 
 
 def ensure_system_packages() -> None:
-    """Install the servers the tests start (sshd, PostgreSQL) when they are missing."""
+    """Install what the tests run (SYSTEM_PACKAGES) when it is missing."""
     missing = [pkg for binary, pkg in SYSTEM_PACKAGES.items() if not _has(binary)]
     if not missing:
         return
