@@ -69,12 +69,13 @@ def serve(
     """Run the HTTP gateway; with B2B_EMBEDDED_WORKER (default) it also sends."""
     import uvicorn
 
+    from b2b.api.workers import serve_dealt
     from b2b.tls import uvicorn_options
 
     settings = _settings()
     _check(settings)
     _logging(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         "b2b.api.app:app_from_environment",
         factory=True,
         host=host or settings.host,
@@ -85,6 +86,13 @@ def serve(
         access_log=settings.log_format == "json",  # a JSON line a request, for log pipelines
         **uvicorn_options(settings.server_tls()),  # proxy_headers=False: b2b.api.proxies
     )
+    if workers > 1:
+        serve_dealt(config, workers=workers)  # connections dealt to the workers in turn
+    else:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            raise typer.Exit(3)  # uvicorn's exit status for a failed start
 
 
 @app.command()

@@ -1,9 +1,10 @@
 """B3: HTTP receive of AS2 messages answered with a signed sync MDN, on loopback, 2 cores.
 
-Our gateway (`uvicorn`, 2 worker processes, SQLite, every message stored before its MDN) and,
-as the peer, django-pyas2 1.2.3 under gunicorn with 2 sync workers, each fed the same kind of
-prebuilt messages: 10 KB of X12, signed (SHA-256), compressed, encrypted (AES-256, RSA-2048).
-Every MDN is checked to say `processed` (ours: fully verified with parse_mdn).
+Our gateway (`b2b serve --workers 2`: connections dealt to the two processes in turn, SQLite,
+every message stored before its MDN, INFO logs) and, as the peer, django-pyas2 1.2.3 under
+gunicorn with 2 sync workers, each fed the same kind of prebuilt messages: 10 KB of X12, signed
+(SHA-256), compressed, encrypted (AES-256, RSA-2048). Every MDN is checked to say `processed`
+(ours: fully verified with parse_mdn).
 Target (issue 3): >= 700 messages/s; django-pyas2 does ~70. Prints figures, asserts nothing.
 
     python -m bench.b3_as2_http [--count 2000] [--concurrency 8]
@@ -80,18 +81,14 @@ def ours(count: int, concurrency: int, workers: int) -> dict[str, str]:
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "b2b.api.app:app_from_environment",
+            "b2b",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
         ],
         cwd=ROOT,
         env=env,

@@ -78,9 +78,7 @@ def keep_inbound_file(
 # Built once: building the insert per file cost twice what running it does.
 _INSERT_FILE = {
     dialect.dialect.name: dialect.insert(inbound_files)
-    .on_conflict_do_nothing(
-        index_elements=["partner_id", "origin", "origin_ref", "size", "sha256"]
-    )
+    .on_conflict_do_nothing(index_elements=["partner_id", "origin", "origin_ref", "size", "sha256"])
     .returning(inbound_files.c.id)  # rowcount is not reliable here on psycopg
     for dialect in (postgresql, sqlite)
 }
