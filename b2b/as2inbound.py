@@ -29,6 +29,7 @@ from b2b.as2 import (
     ReceivedMessage,
     ReceiveLimits,
     build_mdn,
+    mime,
     open_message,
     read_envelope,
 )
@@ -138,15 +139,16 @@ def prepare(
     as "Basic <redacted>".
     """
     fields = tuple(headers)
+    parsed = mime.Headers(fields)  # looked up by read_envelope and open_message alike
     now = utcnow()
     try:
-        envelope = read_envelope(fields)
+        envelope = read_envelope(parsed)
     except AS2Error as exc:
         return HttpAnswer(400, TEXT, f"not an AS2 message: {exc.reason}\n".encode())
     partner = directory.partners.get(envelope.as2_from)
     refusal = _poster_refused(partner, fields, client_certificate)
     if refusal is None:
-        received, error = _open(directory, fields, body, max_payload_bytes)
+        received, error = _open(directory, parsed, body, envelope, max_payload_bytes)
     else:
         received, error = None, refusal.error
     mdn = _mdn(directory, envelope, received=received, error=error, host=host, now=now)
@@ -270,7 +272,11 @@ def _basic_problem(expected: bytes | None, authorization: str | None, name: str)
 
 
 def _open(
-    directory: As2Directory, headers: Headers, body: bytes, max_payload_bytes: int
+    directory: As2Directory,
+    headers: mime.Headers,
+    body: bytes,
+    envelope: AS2Envelope,
+    max_payload_bytes: int,
 ) -> tuple[ReceivedMessage | None, AS2Error | None]:
     try:
         received = open_message(
@@ -278,6 +284,7 @@ def _open(
             body,
             find_partner=directory.find_partner,
             limits=ReceiveLimits(max_payload_bytes=max_payload_bytes),
+            envelope=envelope,
         )
     except AS2Error as exc:
         return None, exc

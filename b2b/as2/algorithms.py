@@ -41,7 +41,7 @@ class Digest(enum.Enum):
     @property
     def micalg(self) -> str:
         """The RFC 5751 name: "sha-256"."""
-        return f"sha-{self.value[3:]}" if self is not Digest.SHA1 else "sha-1"
+        return _MICALG_BY_VALUE[self._value_]
 
     @property
     def hash(self) -> hashes.HashAlgorithm:
@@ -93,9 +93,7 @@ class Encryption(enum.Enum):
     @property
     def key_size(self) -> int:
         """Key length in bytes."""
-        return {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32, "tripledes_cbc": 24}[
-            self.value
-        ]
+        return _KEY_SIZE_BY_VALUE[self._value_]
 
     @property
     def block_size(self) -> int:
@@ -152,6 +150,8 @@ _PREHASHED = {digest: Prehashed(algorithm) for digest, algorithm in _HASHES.item
 # keyed by the member's value: Enum.__hash__ is a Python-level call, str hashes are cached
 _CONSTRUCTORS_BY_VALUE = {digest.value: build for digest, build in _CONSTRUCTORS.items()}
 _PREHASHED_BY_VALUE = {digest.value: prehashed for digest, prehashed in _PREHASHED.items()}
+_MICALG_BY_VALUE = {"sha1": "sha-1", "sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
+_KEY_SIZE_BY_VALUE = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32, "tripledes_cbc": 24}
 _DIGEST_OIDS = {
     Digest.SHA1: asn1.oid("1.3.14.3.2.26"),
     Digest.SHA256: asn1.oid("2.16.840.1.101.3.4.2.1"),

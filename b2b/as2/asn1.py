@@ -125,17 +125,19 @@ def read(buf: bytes, pos: int = 0, limit: int | None = None, depth: int = 0) -> 
     if tag & 0x1F == 0x1F:
         raise AS2MalformedMessage("ASN.1 high tag numbers do not occur in CMS")
     if size < 0x80:  # short definite length: the common case, no further work
-        end = pos + 2 + size
-        if end > limit:
-            raise AS2MalformedMessage("ASN.1 length runs past the end of the data")
-        return _new(Node, (tag, pos, pos + 2, end, end))
-    if size == 0x80:
+        start = pos + 2
+        end = start + size
+    elif size == 0x82 and pos + 4 <= limit:  # two length octets (256 B to 64 KB): no slicing
+        start = pos + 4
+        end = start + (buf[pos + 2] << 8 | buf[pos + 3])
+    elif size == 0x80:
         return _indefinite(buf, pos, tag, limit, depth)
-    count = size & 0x7F
-    if count > 8:
-        raise AS2MalformedMessage("ASN.1 length is too long")
-    start = pos + 2 + count
-    end = start + int.from_bytes(buf[pos + 2 : start], "big")
+    else:
+        count = size & 0x7F
+        if count > 8:
+            raise AS2MalformedMessage("ASN.1 length is too long")
+        start = pos + 2 + count
+        end = start + int.from_bytes(buf[pos + 2 : start], "big")
     if end > limit:
         raise AS2MalformedMessage("ASN.1 length runs past the end of the data")
     # tuple.__new__ skips NamedTuple's Python-level __new__ (this is the hot path)
@@ -182,14 +184,14 @@ def children(buf: bytes, node: Node) -> list[Node]:
 
 def octets(buf: bytes, node: Node) -> bytes:
     """The value of a primitive element, or the joined chunks of a constructed string."""
-    if not node.constructed:
+    if not node.tag & CONSTRUCTED:  # not the `constructed` property: a call less per element
         return buf[node.start : node.end]
     return b"".join(octets(buf, child) for child in children(buf, node))
 
 
 def view(buf: bytes, node: Node) -> bytes | memoryview:
     """`octets` without copying a primitive value (for a large ciphertext)."""
-    if not node.constructed:
+    if not node.tag & CONSTRUCTED:
         return memoryview(buf)[node.start : node.end]
     return octets(buf, node)
 

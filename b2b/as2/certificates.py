@@ -31,7 +31,9 @@ class KeyPair:
     """Our RSA private key and the certificate that carries its public key."""
 
     private_key: rsa.RSAPrivateKey
-    certificate: x509.Certificate
+    #: compared and hashed through `certificate_der`, whose hash Python caches (a certificate
+    #: hashes its whole DER again on every call; pairs are cache keys when signing)
+    certificate: x509.Certificate = field(compare=False)
     #: DER IssuerAndSerialNumber, the CMS name of this certificate (computed once)
     issuer_and_serial: bytes = field(init=False, repr=False)
     #: the certificate's DER (computed once)

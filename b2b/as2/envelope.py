@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from b2b.as2.model import (
 from b2b.errors import AS2MalformedMessage
 
 Header = tuple[str, str]
+_NEEDS_QUOTES = re.compile(r'[ "\\\t]')
 
 
 def as2_headers(  # noqa: PLR0917
@@ -63,7 +65,7 @@ def as2_headers(  # noqa: PLR0917
 
 def quote_as2_name(name: str) -> str:
     """An AS2 name as a header value: quoted when it holds spaces or quotes (RFC 4130 §6.2)."""
-    if any(c in name for c in ' "\\\t'):
+    if _NEEDS_QUOTES.search(name):
         return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return name
 
@@ -82,13 +84,16 @@ def read_envelope(headers: Iterable[Header] | Mapping[str, str]) -> AS2Envelope:
     Raises AS2MalformedMessage when AS2-From, AS2-To or Message-ID is missing.
     """
     fields = mime.Headers(headers)
-    missing = [name for name in ("AS2-From", "AS2-To", "Message-ID") if not fields.get(name)]
-    if missing:
+    as2_from, as2_to = fields.get("as2-from"), fields.get("as2-to")
+    message_id = fields.get("message-id")
+    if not (as2_from and as2_to and message_id):
+        present = (("AS2-From", as2_from), ("AS2-To", as2_to), ("Message-ID", message_id))
+        missing = [name for name, value in present if not value]
         raise AS2MalformedMessage(f"missing AS2 header(s): {', '.join(missing)}")
     return AS2Envelope(
-        message_id=fields["message-id"].strip().strip("<>"),
-        as2_from=unquote_as2_name(fields["as2-from"]),
-        as2_to=unquote_as2_name(fields["as2-to"]),
+        message_id=message_id.strip().strip("<>"),
+        as2_from=unquote_as2_name(as2_from),
+        as2_to=unquote_as2_name(as2_to),
         subject=fields.get("subject"),
         mdn_request=_mdn_request(fields),
     )

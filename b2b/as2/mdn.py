@@ -102,12 +102,18 @@ def build_mdn(
     Pass the ReceivedMessage after success (its MIC goes into Received-Content-MIC), or the
     envelope from `read_envelope` with the `error` that stopped processing.
     """
-    envelope = original.envelope if isinstance(original, ReceivedMessage) else original
+    received, received_mic, mic_name = None, None, None
+    if isinstance(original, ReceivedMessage):
+        received, envelope, mic_name = original, original.envelope, _mic_name(original)
+        received_mic = f"{original.mic}, {mic_name}"
+    else:
+        envelope = original
     disposition = _disposition(error, warning)
-    report = _report(original, envelope, disposition, reporting_ua, text or _text(envelope, error))
+    text = text or _text(envelope, error)
+    report = _report(envelope, disposition, reporting_ua, text, received_mic)
     request, signed = envelope.mdn_request, False
     if request is not None and request.signed and ours is not None:
-        digest, name = _signing_digest(original, request)
+        digest, name = _signing_digest(received, mic_name, request)
         report = _sign(report, ours, digest, name, signature_scheme)
         signed = True
     headers = [
@@ -146,11 +152,11 @@ def _text(envelope: AS2Envelope, error: AS2Error | None) -> str:
 
 
 def _report(
-    original: ReceivedMessage | AS2Envelope,
     envelope: AS2Envelope,
     disposition: str,
     reporting_ua: str,
     text: str,
+    received_mic: str | None,
 ) -> mime.Entity:
     fields = [
         ("Reporting-UA", reporting_ua),
@@ -159,9 +165,9 @@ def _report(
         ("Original-Message-ID", f"<{envelope.message_id}>"),
         ("Disposition", f"automatic-action/MDN-sent-automatically; {disposition}"),
     ]
-    if isinstance(original, ReceivedMessage):
-        fields.append(("Received-Content-MIC", f"{original.mic}, {_mic_name(original)}"))
-    notification = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("latin-1")
+    if received_mic is not None:
+        fields.append(("Received-Content-MIC", received_mic))
+    notification = "".join([f"{name}: {value}\r\n" for name, value in fields]).encode("latin-1")
     parts = [_TEXT_HEAD + text.encode("ascii", "replace"), _NOTIFICATION_HEAD + notification]
     boundary = mime.make_boundary(*parts)
     content_type = f'{_REPORT}; report-type=disposition-notification; boundary="{boundary}"'
@@ -173,17 +179,21 @@ def _report(
 def _mic_name(received: ReceivedMessage) -> str:
     """The MIC algorithm as the partner spelt it, when it named the one we used."""
     request = received.mdn_request
-    named = request.mic_algorithms if request else ()
-    return next((n for d, n in named if d is received.mic_algorithm), received.mic_algorithm.micalg)
+    if request is not None:
+        for digest, name in request.mic_algorithms:
+            if digest is received.mic_algorithm:
+                return name
+    return received.mic_algorithm.micalg
 
 
 def _signing_digest(
-    original: ReceivedMessage | AS2Envelope, request: MdnRequest
+    received: ReceivedMessage | None, mic_name: str | None, request: MdnRequest
 ) -> tuple[Digest, str | None]:
-    """What signs the MDN: the MIC's algorithm (named by the partner, allowed by its profile);
-    for a refused message, the first strong one it named; else SHA-256."""
-    if isinstance(original, ReceivedMessage) and request.mic_algorithms:
-        return original.mic_algorithm, _mic_name(original)
+    """What signs the MDN: the MIC's algorithm (named by the partner, allowed by its profile;
+    `mic_name` is `_mic_name(received)`); for a refused message, the first strong one it
+    named; else SHA-256."""
+    if received is not None and request.mic_algorithms:
+        return received.mic_algorithm, mic_name
     strong = [(d, n) for d, n in request.mic_algorithms if d in STRONG_DIGESTS]
     return strong[0] if strong else (Digest.SHA256, None)
 

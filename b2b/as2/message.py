@@ -237,14 +237,17 @@ def open_message(
     find_partner: FindPartner,
     limits: ReceiveLimits = _DEFAULT_LIMITS,
     now: datetime | None = None,
+    envelope: AS2Envelope | None = None,
 ) -> ReceivedMessage:
     """Decrypt, verify and decompress a received message, and enforce the partner's policy.
 
     `find_partner(as2_from, as2_to)` returns (our identity, the partner's security) or None.
+    `envelope`: what `read_envelope` already made of these `headers` (it is not read again).
     Raises an AS2Error subclass whose `disposition_modifier` is what the MDN must report.
     """
     fields = mime.Headers(headers)
-    envelope = read_envelope(fields)
+    if envelope is None:
+        envelope = read_envelope(fields)
     found = find_partner(envelope.as2_from, envelope.as2_to)
     if found is None:
         raise AS2UnknownTradingPartner(
@@ -254,8 +257,9 @@ def open_message(
     opened = _Opened(mime.Entity(fields, body), body)
     if partner.require_encrypted and _smime_type(opened.entity) != "enveloped-data":
         raise AS2InsufficientSecurity(f"partner {partner.as2_id!r} must encrypt its messages")
+    moment = now or datetime.now(UTC)
     for _ in range(limits.max_layers):
-        if not _unwrap(opened, ours, partner, limits, now or datetime.now(UTC)):
+        if not _unwrap(opened, ours, partner, limits, moment):
             break
     else:
         raise AS2MalformedMessage(f"more than {limits.max_layers} nested layers")

@@ -173,9 +173,9 @@ def parse_inner_entity(data: Bytes) -> Entity | None:
 
 def split_head(data: Bytes) -> tuple[bytes, int]:
     """The header block and the offset where the body starts (after the first empty line)."""
-    if data[:1] == b"\n":
+    if data.startswith(b"\n"):
         return b"", 1
-    if data[:2] == CRLF:
+    if data.startswith(CRLF):
         return b"", 2
     crlf = data.find(b"\n\r\n")
     lf = data.find(b"\n\n", 0, len(data) if crlf < 0 else crlf)
