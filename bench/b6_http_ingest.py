@@ -1,7 +1,8 @@
 """B6: HTTP ingest of cXML OrderRequests to the durable store and the cXML Response.
 
-Starts `b2b serve` (SQLite, synchronous=FULL, WAL; embedded worker off so that only ingest is
-measured) and, as the peer, a bare FastAPI endpoint under the same uvicorn settings. Measures:
+Starts `b2b serve --workers 2` (SQLite, synchronous=FULL, WAL; embedded worker off so that only
+ingest is measured) and, as the peer, a bare FastAPI endpoint served the same way (uvicorn's
+protocol, connections dealt to 2 processes: bench/_dealt.py). Measures:
   * throughput: wrk (C, Debian package) with unique payloadIDs, closed loop;
   * latency at a fixed 500 req/s: an open-loop asyncio client on raw sockets, latency counted
     from each request's scheduled time (no coordinated omission).
@@ -137,7 +138,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="b2b-b6-"))
@@ -149,36 +150,25 @@ def main() -> None:
         "B2B_EMBEDDED_WORKER": "false",
         "PYTHONPATH": str(ROOT),
     }
-    uvicorn_args = [
+    workers = str(args.workers)
+    py = sys.executable
+    ours = [
+        py,
+        "-m",
+        "b2b",
+        "serve",
         "--host",
         "127.0.0.1",
+        "--port",
+        "18461",
         "--workers",
-        str(args.workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
+        workers,
     ]
-    py = sys.executable
     results = {
-        "b2b ingest": measure(
-            "b2b",
-            [
-                py,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "b2b.api.app:app_from_environment",
-                "--port",
-                "18461",
-                *uvicorn_args,
-            ],
-            env,
-            18461,
-            args,
-        ),
+        "b2b ingest": measure("b2b", ours, env, 18461, args),
         "peer: bare FastAPI": measure(
             "peer",
-            [py, "-m", "uvicorn", "bench._baseline_app:app", "--port", "18462", *uvicorn_args],
+            [py, "-m", "bench._dealt", "bench._baseline_app:app", "18462", workers],
             env,
             18462,
             args,
@@ -187,7 +177,7 @@ def main() -> None:
     with sqlite3.connect(db) as conn:
         stored = conn.execute("select count(*) from documents").fetchone()[0]
     print(
-        f"B6 HTTP ingest, {os.cpu_count()} cores, uvicorn workers={args.workers}, "
+        f"B6 HTTP ingest, {os.cpu_count()} cores, server workers={args.workers}, "
         f"{args.seconds}s per run, {len(SAMPLE)} byte 5-line cXML, SQLite synchronous=FULL"
     )
     keys = list(next(iter(results.values())))
