@@ -40,8 +40,10 @@ def test_a_burst_over_the_client_limit_gets_a_cxml_503_that_coupa_retries_then_i
     assert gateway.post_cxml(SAMPLE).status_code == 200
     time.sleep(1)  # the metrics route is limited too: one more token
     counts = gateway.client.get("/metrics/throttle").json()["client"]
-    assert counts["refused"] >= 2
-    assert counts["keys"]["127.0.0.1"]["allowed"] >= 4
+    # how many of the five were refused depends on how fast they went (a token a second)
+    refused_seen = sum(r.status_code == SENDERS_STATUS for r in answers)
+    assert counts["refused"] == refused_seen >= 1
+    assert counts["keys"]["127.0.0.1"]["allowed"] >= 5 - refused_seen + 1  # and the retry
 
 
 def test_partners_are_limited_each_on_its_own(start_gateway: GatewayFactory) -> None:
