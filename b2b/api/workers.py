@@ -3,9 +3,9 @@
 uvicorn's own `--workers` share the listening socket through epoll: every idle worker wakes for
 a new connection and the first to run accepts all that are queued. Clients that keep their
 connections open (AS2 partners, a proxy in front of the gateway) then pile onto one process
-while the others idle: of 8 connections opened together, one of two workers took 6, 7 or all
-8, and of 16 it took all 16. (A blocking accept() in each worker does no better: a burst goes to
-whichever is running.)
+while the others idle: of 8 connections opened together one of two workers took all 8, and of
+16 all 16; under B3 one did two thirds of the work. (A blocking accept() in each worker does no
+better, 6/2 or 7/1: a burst goes to whichever is running.)
 
 Here the parent process accepts and deals the connections round robin, passing each socket to
 a worker over a Unix socket pair (SCM_RIGHTS); a thread in the worker hands it to the event
