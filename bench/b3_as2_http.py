@@ -23,20 +23,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from b2b.as2 import (
-    Compression,
-    LocalIdentity,
-    OutboundSecurity,
-    PartnerSecurity,
-    build_message,
-    load_certificates,
-    load_key_pair,
-)
+from b2b.as2 import Compression, OutboundSecurity
 from bench._load import closed_loop, http_request, percentile_ms
+from tests.fixtures.demo_as2 import from_demo_partner
 from tests.fixtures.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "certs" / "demo"
 PAYLOAD = (
     b"ISA*00*          *00*          *ZZ*DEMOAS2        *ZZ*B2BGATEWAY     *261128*1200"
     b"*U*00401*000000001*0*P*>~"
@@ -45,24 +37,11 @@ PAYLOAD = (
 
 def build_requests(count: int) -> list[bytes]:
     """Messages from the demo partner to our gateway, as the demo profile demands."""
-    sender = LocalIdentity(
-        "B2B-DEMO-PARTNER", (load_key_pair((DEMO / "demo-partner.pem").read_bytes()),)
-    )
-    us = PartnerSecurity(
-        "B2B-GATEWAY", load_certificates((DEMO / "b2b-gateway-public.pem").read_bytes())
-    )
     settings = OutboundSecurity(compression=Compression.BEFORE_SIGNING)
     requests = []
     for i in range(count):
-        built = build_message(
-            PAYLOAD[:10_240],
-            settings=settings,
-            ours=sender,
-            partner=us,
-            message_id=f"b3-{i}-{time.time_ns()}@bench",
-            as2_from="B2B-DEMO-PARTNER",
-            as2_to="B2B-GATEWAY",
-        )
+        message_id = f"b3-{i}-{time.time_ns()}@bench"
+        built = from_demo_partner(PAYLOAD[:10_240], message_id, settings=settings)
         requests.append(http_request("/as2", built.headers, built.body))
     return requests
 

@@ -16,16 +16,14 @@ from b2b.as2 import (
     OutboundSecurity,
     PartnerSecurity,
     build_message,
-    load_certificates,
-    load_key_pair,
 )
 from tests.api.conftest import GatewayFactory, RunningGateway
 from tests.conftest import ROOT
+from tests.fixtures.demo_as2 import demo_partner
 from tests.fixtures.ports import free_port
 
 AS2_SAMPLE = (ROOT / "samples" / "cxml" / "order_request_as2.xml").read_bytes()
 AS2_PO = "HMG-PO-100484"
-CERTS = ROOT / "certs"
 
 
 def _partner_side(start_gateway: GatewayFactory, tmp_path: Path) -> RunningGateway:
@@ -89,12 +87,7 @@ def test_an_async_mdn_comes_back_to_our_mdn_endpoint(
 @pytest.fixture
 def demo_partner_identity() -> tuple[LocalIdentity, PartnerSecurity]:
     """The demo partner's keys, and how it sees us: to send messages to our gateway by hand."""
-    pair = load_key_pair((CERTS / "demo" / "demo-partner.pem").read_bytes())
-    ours = PartnerSecurity(
-        as2_id="B2B-GATEWAY",
-        certificates=load_certificates((CERTS / "demo" / "b2b-gateway-public.pem").read_bytes()),
-    )
-    return LocalIdentity("B2B-DEMO-PARTNER", (pair,)), ours
+    return demo_partner()
 
 
 @pytest.fixture

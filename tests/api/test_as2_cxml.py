@@ -11,19 +11,14 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from b2b.as2 import (
-    LocalIdentity,
     OutboundSecurity,
-    PartnerSecurity,
-    build_message,
-    load_certificates,
-    load_key_pair,
 )
 from b2b.store.schema import metadata
 from tests.api.conftest import GatewayFactory, RunningGateway
 from tests.api.test_coupa_cxml import SAMPLE
 from tests.conftest import ROOT
+from tests.fixtures.demo_as2 import from_demo_partner
 
-DEMO = ROOT / "certs" / "demo"
 SECRET = b"demo-secret"  # the SharedSecret of the sample OrderRequest
 
 
@@ -44,20 +39,8 @@ def _everything_stored(gateway: RunningGateway) -> bytes:
 
 
 def _post(gateway: RunningGateway, payload: bytes, message_id: str, *, encrypt: bool) -> None:
-    pair = load_key_pair((DEMO / "demo-partner.pem").read_bytes())
-    us = PartnerSecurity(
-        "B2B-GATEWAY", load_certificates((DEMO / "b2b-gateway-public.pem").read_bytes())
-    )
-    built = build_message(
-        payload,
-        settings=OutboundSecurity(encrypt=encrypt, content_type="application/xml"),
-        ours=LocalIdentity("B2B-DEMO-PARTNER", (pair,)),
-        partner=us,
-        message_id=message_id,
-        as2_from="B2B-DEMO-PARTNER",
-        as2_to="B2B-GATEWAY",
-        filename="order.xml",
-    )
+    settings = OutboundSecurity(encrypt=encrypt, content_type="application/xml")
+    built = from_demo_partner(payload, message_id, settings=settings, filename="order.xml")
     answer = gateway.client.post("/as2", content=built.body, headers=list(built.headers))
     assert answer.status_code == 200
     assert b"; processed\r\n" in answer.content, answer.text

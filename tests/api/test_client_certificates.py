@@ -21,21 +21,18 @@ from cryptography.hazmat.primitives import hashes
 from b2b.api.peercert import H11ClientCertificate, HttpToolsClientCertificate
 from b2b.as2 import (
     BuiltMessage,
-    LocalIdentity,
     OutboundSecurity,
-    PartnerSecurity,
-    build_message,
     load_certificates,
-    load_key_pair,
 )
 from b2b.config import load_settings
 from b2b.errors import ConfigurationError
 from b2b.partners.registry import load_partners
 from b2b.partners.security import As2Directory
 from tests.api.conftest import GatewayFactory, RunningGateway
-from tests.api.test_https import Pki
+from tests.api.test_https import Pki, new_pki
 from tests.conftest import ROOT
-from tests.fixtures.pki import Issued, issue, new_ca
+from tests.fixtures.demo_as2 import from_demo_partner
+from tests.fixtures.pki import Issued, issue
 from tests.fixtures.ports import free_port
 
 DEMO = ROOT / "certs" / "demo"
@@ -49,22 +46,9 @@ class TiedPki(Pki):
 
 @pytest.fixture
 def pki(tmp_path: Path) -> TiedPki:
-    """As in test_https: a root CA for clients, the gateway's chain, the demo partner's
-    client certificate; and the root itself, to issue other client certificates."""
-    folder = tmp_path / "tls"
-    folder.mkdir()
-    root = new_ca("Test Root CA")
-    intermediate = new_ca("Test Issuing CA", issuer=root)
-    server = issue(intermediate, "b2b gateway", hosts=("127.0.0.1", "localhost"))
-    client = issue(root, "B2B-DEMO-PARTNER", client=True)
-    return TiedPki(
-        folder,
-        ca=root.write(folder / "ca.pem", key=False),
-        certificate=server.write(folder / "gateway.pem", intermediate, key=False),
-        key=server.write_key(folder / "gateway.key"),
-        client=client.write(folder / "partner-client.pem"),
-        root=root,
-    )
+    """As in test_https, with the root CA to issue other client certificates."""
+    pki, root = new_pki(tmp_path)
+    return TiedPki(**vars(pki), root=root)
 
 
 def _partners(tmp_path: Path, tied_to: str) -> Path:
@@ -103,21 +87,8 @@ def gateway(start_gateway: GatewayFactory, tmp_path: Path, pki: TiedPki) -> Runn
 
 def _message(message_id: str, *, mdn: bool = True) -> BuiltMessage:
     """An X12 interchange from the demo partner to the gateway, signed and encrypted."""
-    pair = load_key_pair((DEMO / "demo-partner.pem").read_bytes())
-    us = PartnerSecurity(
-        as2_id="B2B-GATEWAY",
-        certificates=load_certificates((DEMO / "b2b-gateway-public.pem").read_bytes()),
-    )
     settings = OutboundSecurity() if mdn else OutboundSecurity(mdn=None)
-    return build_message(
-        b"ISA*00*tied~",
-        settings=settings,
-        ours=LocalIdentity("B2B-DEMO-PARTNER", (pair,)),
-        partner=us,
-        message_id=message_id,
-        as2_from="B2B-DEMO-PARTNER",
-        as2_to="B2B-GATEWAY",
-    )
+    return from_demo_partner(b"ISA*00*tied~", message_id, settings=settings)
 
 
 def _post(

@@ -10,21 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from b2b.as2 import (
-    LocalIdentity,
-    OutboundSecurity,
-    PartnerSecurity,
-    build_message,
-    load_certificates,
-    load_key_pair,
-)
 from b2b.config import load_settings
 from b2b.errors import ConfigurationError
 from tests.api.conftest import GatewayFactory
-from tests.conftest import ROOT
+from tests.fixtures.demo_as2 import from_demo_partner
 from tests.fixtures.pki import Issued, issue, new_ca
-
-CERTS = ROOT / "certs"
 
 
 @dataclass(frozen=True)
@@ -36,21 +26,28 @@ class Pki:
     client: Path  #: a partner's client certificate and key
 
 
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
+def new_pki(tmp_path: Path) -> tuple[Pki, Issued]:
+    """A root CA for clients, the gateway's chain, the demo partner's client certificate; and
+    the root itself, to issue other client certificates."""
     folder = tmp_path / "tls"
     folder.mkdir()
     root = new_ca("Test Root CA")
     intermediate = new_ca("Test Issuing CA", issuer=root)
     server = issue(intermediate, "b2b gateway", hosts=("127.0.0.1", "localhost"))
     client = issue(root, "B2B-DEMO-PARTNER", client=True)
-    return Pki(
+    pki = Pki(
         folder,
         ca=root.write(folder / "ca.pem", key=False),
         certificate=server.write(folder / "gateway.pem", intermediate, key=False),
         key=server.write_key(folder / "gateway.key"),
         client=client.write(folder / "partner-client.pem"),
     )
+    return pki, root
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return new_pki(tmp_path)[0]
 
 
 def _client(pki: Pki, *, certificate: bool = False) -> httpx.Client:
@@ -98,20 +95,7 @@ def test_an_as2_message_from_the_demo_partner_arrives_over_https(
     start_gateway: GatewayFactory, pki: Pki
 ) -> None:
     gateway = start_gateway(tls_certificate=pki.certificate, tls_key=pki.key, tls_client_ca=pki.ca)
-    pair = load_key_pair((CERTS / "demo" / "demo-partner.pem").read_bytes())
-    us = PartnerSecurity(
-        as2_id="B2B-GATEWAY",
-        certificates=load_certificates((CERTS / "demo" / "b2b-gateway-public.pem").read_bytes()),
-    )
-    built = build_message(
-        b"ISA*00*https~",
-        settings=OutboundSecurity(),
-        ours=LocalIdentity("B2B-DEMO-PARTNER", (pair,)),
-        partner=us,
-        message_id="https-1@demo",
-        as2_from="B2B-DEMO-PARTNER",
-        as2_to="B2B-GATEWAY",
-    )
+    built = from_demo_partner(b"ISA*00*https~", "https-1@demo")
     with _client(pki, certificate=True) as partner:
         answer = partner.post(f"{gateway.url}/as2", content=built.body, headers=list(built.headers))
     assert answer.status_code == 200

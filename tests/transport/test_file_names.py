@@ -10,23 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from b2b.as2 import (
-    LocalIdentity,
-    OutboundSecurity,
-    PartnerSecurity,
-    build_message,
-    load_certificates,
-    load_key_pair,
-)
 from b2b.as2inbound import safe_filename
 from b2b.partners import DirectoryInbound
 from b2b.transport import open_poller
 from b2b.transport.inbound_core import FolderPoller, Listing
 from tests.api.conftest import GatewayFactory, start_gateway  # noqa: F401 (the fixture)
-from tests.conftest import ROOT
+from tests.fixtures.demo_as2 import from_demo_partner
 from tests.transport.conftest import Store
 
-DEMO = ROOT / "certs" / "demo"
 LONG = "a" * 300 + ".x12"
 
 #: (what the partner names, what is stored): one plain name, or none at all
@@ -53,21 +44,8 @@ def test_the_names_of_as2_messages_are_stored_as_plain_names(
 ) -> None:
     before = _files(tmp_path)
     gateway = start_gateway()
-    pair = load_key_pair((DEMO / "demo-partner.pem").read_bytes())
-    us = PartnerSecurity(
-        "B2B-GATEWAY", load_certificates((DEMO / "b2b-gateway-public.pem").read_bytes())
-    )
     for number, (name, _) in enumerate(HOSTILE):
-        built = build_message(
-            b"ISA*00*names~",
-            settings=OutboundSecurity(),
-            ours=LocalIdentity("B2B-DEMO-PARTNER", (pair,)),
-            partner=us,
-            message_id=f"name-{number}@demo",
-            as2_from="B2B-DEMO-PARTNER",
-            as2_to="B2B-GATEWAY",
-            filename=name,
-        )
+        built = from_demo_partner(b"ISA*00*names~", f"name-{number}@demo", filename=name)
         answer = gateway.client.post("/as2", content=built.body, headers=list(built.headers))
         assert b"; processed\r\n" in answer.content, (name, answer.text)
     stored = gateway.query("select as2_message_id, filename from as2_inbound")
