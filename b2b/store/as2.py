@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
 from b2b.store.inbound import Arrival, keep_inbound_file
+from b2b.store.prepared import Prepared
 from b2b.store.queue import add_event, check_lease, finish_attempt, start_ack_clock
 from b2b.store.schema import as2_inbound, as2_outbound, messages
 from b2b.store.states import MessageState
@@ -265,7 +266,7 @@ def keep_inbound(conn: Connection, inbound: Inbound) -> tuple[int, StoredMdn | N
         "mdn_attempts": 0,
         "next_mdn_attempt_at": inbound.received_at if inbound.mdn_state == "pending" else None,
     }
-    new_id = conn.execute(_INSERT_INBOUND[conn.dialect.name], values).scalar()
+    new_id = _INSERT_INBOUND.scalar(conn, values)
     if new_id is not None:
         if inbound.status == "processed":
             _keep_payload(conn, inbound)
@@ -299,16 +300,18 @@ def _keep_payload(conn: Connection, inbound: Inbound) -> None:
     )
 
 
-# Built once: building an insert per message costs more than running it.
-_INSERT_INBOUND = {
-    dialect.dialect.name: dialect.insert(as2_inbound)
-    .on_conflict_do_nothing(
-        index_elements=["as2_from", "as2_message_id"],
-        index_where=as2_inbound.c.status == "processed",
-    )
-    .returning(as2_inbound.c.id)
-    for dialect in (postgresql, sqlite)
-}
+# Each received message runs it: built once, run on the driver's cursor (b2b.store.prepared).
+_INSERT_INBOUND = Prepared(
+    {
+        dialect.dialect.name: dialect.insert(as2_inbound)
+        .on_conflict_do_nothing(
+            index_elements=["as2_from", "as2_message_id"],
+            index_where=as2_inbound.c.status == "processed",
+        )
+        .returning(as2_inbound.c.id)
+        for dialect in (postgresql, sqlite)
+    }
+)
 
 
 def _processed(conn: Connection, as2_from: str, as2_message_id: str) -> StoredMdn | None:

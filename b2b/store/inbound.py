@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore, Data
 from b2b.store.db import transaction, utc
+from b2b.store.prepared import Prepared
 from b2b.store.queue import Built, add_event, check_lease, next_control_number
 from b2b.store.schema import (
     business_documents,
@@ -72,16 +73,20 @@ def keep_inbound_file(
         "raw_blob": blob,
         "state": "received",
     }
-    return conn.execute(_INSERT_FILE[conn.dialect.name], values).scalar() is not None
+    return _INSERT_FILE.scalar(conn, values) is not None
 
 
-# Built once: building the insert per file cost twice what running it does.
-_INSERT_FILE = {
-    dialect.dialect.name: dialect.insert(inbound_files)
-    .on_conflict_do_nothing(index_elements=["partner_id", "origin", "origin_ref", "size", "sha256"])
-    .returning(inbound_files.c.id)  # rowcount is not reliable here on psycopg
-    for dialect in (postgresql, sqlite)
-}
+# Each received file runs it: built once, run on the driver's cursor (b2b.store.prepared).
+_INSERT_FILE = Prepared(
+    {
+        dialect.dialect.name: dialect.insert(inbound_files)
+        .on_conflict_do_nothing(
+            index_elements=["partner_id", "origin", "origin_ref", "size", "sha256"]
+        )
+        .returning(inbound_files.c.id)  # rowcount is not reliable here on psycopg
+        for dialect in (postgresql, sqlite)
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

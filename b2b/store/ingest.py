@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import Executable
 
 from b2b.documents import OrderType, ReceivedOrder
 from b2b.store.batch import BatchWriter
 from b2b.store.db import transaction
+from b2b.store.prepared import Prepared
 from b2b.store.queue import add_event
 from b2b.store.schema import documents, messages, rejections
 from b2b.store.states import MessageState
@@ -80,8 +80,8 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
     earlier = _overtaken(conn, item) or _change_seen(conn, item)
     if earlier is not None:
         return earlier
-    document_id = conn.execute(
-        _INSERT_DOCUMENT[conn.dialect.name],
+    document_id = _INSERT_DOCUMENT.scalar(
+        conn,
         {
             "source_format": item.received.source_format.value,
             "document_key": item.received.document_key,
@@ -94,11 +94,11 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
             "response_status": item.response_status,
             "response_body": item.response_body,
         },
-    ).scalar()
+    )
     if document_id is None:
         return _existing(conn, item)
-    message_id = conn.execute(
-        _INSERT_MESSAGE,
+    message_id = _INSERT_MESSAGE.scalar(
+        conn,
         {
             "document_id": document_id,
             "partner_id": item.partner_id,
@@ -110,7 +110,7 @@ def _accept_one(conn: Connection, item: Acceptance) -> Accepted:
             "created_at": item.received_at,
             "updated_at": item.received_at,
         },
-    ).scalar_one()
+    )
     detail = f"{item.received.source_format.value} {item.received.document_key}"
     add_event(conn, message_id, item.received_at, MessageState.RECEIVED.value, detail)
     return Accepted(document_id, message_id, False, item.response_status, item.response_body)
@@ -120,9 +120,7 @@ def _overtaken(conn: Connection, item: Acceptance) -> Accepted | None:
     """Refused when a later version of the PO was accepted: a stale order is not sent."""
     order = item.received.order
     version = order.version or 0
-    latest = conn.execute(
-        _LATEST_VERSION, {"partner": item.partner_id, "po": order.number}
-    ).scalar()
+    latest = _LATEST_VERSION.scalar(conn, {"partner": item.partner_id, "po": order.number})
     if latest is None or version >= latest:
         return None
     reason = (
@@ -149,16 +147,20 @@ def _change_seen(conn: Connection, item: Acceptance) -> Accepted | None:
     return Accepted(row.id, message_id, True, row.response_status, bytes(row.response_body))
 
 
-# Statements are built once: building them per row costs more than running them.
-_INSERT_DOCUMENT: dict[str, Executable] = {
-    dialect.dialect.name: dialect.insert(documents)
-    .on_conflict_do_nothing(index_elements=["source_format", "document_key"])
-    .returning(documents.c.id)
-    for dialect in (postgresql, sqlite)
-}
-_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
-_LATEST_VERSION = select(func.max(documents.c.po_version)).where(
-    documents.c.partner_id == bindparam("partner"), documents.c.po_number == bindparam("po")
+# Each stored order runs these: built once, run on the driver's cursor (b2b.store.prepared).
+_INSERT_DOCUMENT = Prepared(
+    {
+        dialect.dialect.name: dialect.insert(documents)
+        .on_conflict_do_nothing(index_elements=["source_format", "document_key"])
+        .returning(documents.c.id)
+        for dialect in (postgresql, sqlite)
+    }
+)
+_INSERT_MESSAGE = Prepared(insert(messages).returning(messages.c.id))
+_LATEST_VERSION = Prepared(
+    select(func.max(documents.c.po_version)).where(
+        documents.c.partner_id == bindparam("partner"), documents.c.po_number == bindparam("po")
+    )
 )
 _MESSAGE_OF_DOCUMENT = (
     select(messages.c.id).where(messages.c.document_id == bindparam("document")).limit(1)

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
+from b2b.store.prepared import Prepared
 from b2b.store.schema import control_numbers, documents, message_events, messages
 from b2b.store.states import CLAIMABLE, UNFINISHED, MessageState
 
@@ -391,9 +392,9 @@ def update_leased(
 
 def add_event(conn: Connection, message_id: int, at: dt.datetime, state: str, detail: str) -> None:
     """Record one step of a message's life, inside the caller's transaction."""
-    conn.execute(
-        _INSERT_EVENT, {"message_id": message_id, "at": at, "state": state, "detail": detail}
+    _INSERT_EVENT.scalar(
+        conn, {"message_id": message_id, "at": at, "state": state, "detail": detail}
     )
 
 
-_INSERT_EVENT = insert(message_events)
+_INSERT_EVENT = Prepared(insert(message_events))
