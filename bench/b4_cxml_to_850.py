@@ -25,6 +25,10 @@ Where the time goes (5-line PO, 7.3 kB of cXML, one core):
   (batching 100 POs per stage closes about 30 us of the gap). glibc's allocator also matters for
   lxml: GLIBC_TUNABLES=glibc.malloc.tcache_count=1000 in the environment saves about 7% end to
   end (libxml2 frees and allocates more same-sized nodes than the default tcache of 7 holds).
+- The floor: the bench also times lxml alone with the same options, and lxml plus one visit of
+  each element (its tag, text and an attribute, which any reader of the tree pays), and prints
+  the rate the pipeline would reach if building the documents cost nothing: that visit plus
+  map plus write. Against the target, it says how much any rewrite of the reader could give.
 
     python -m bench.b4_cxml_to_850 [--seconds 3] [--repeat 5] [--version 004010|005010]
 """
@@ -41,6 +45,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from b2b.coupa import parse_order_request
 from b2b.mapping import MapLibrary, map_purchase_order
@@ -99,6 +105,29 @@ def pyx12_reader() -> tuple[Callable[[bytes], int], str] | str:
     return read, importlib.metadata.version("pyx12")
 
 
+def print_floor(body: bytes, map_and_write: float, args: argparse.Namespace) -> None:
+    """What lxml alone costs, and the rate this pipeline could reach if reading cost nothing."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+
+    def visit() -> int:  # each element once, its tag, text and an attribute: what any reader does
+        root = etree.fromstring(body, parser)
+        return len([(e.tag, e.text, e.get("domain")) for e in root.iter()])
+
+    print("  the floor under parse (lxml, same options, nothing else):")
+    floor = 0.0
+    for name, run in (
+        ("lxml builds the tree", lambda: etree.fromstring(body, parser)),
+        ("lxml builds it, each element visited once", visit),
+    ):
+        count, elapsed = rate(run, args.seconds / 2, args.repeat)
+        floor = elapsed / count
+        print(f"    {name:<45} {floor * 1e6:8.1f} us")
+    print(
+        f"  ceiling if building the documents cost nothing (visit + map + write):"
+        f" {1 / (floor + map_and_write):,.0f} POs/s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
@@ -146,9 +175,12 @@ def main() -> None:
     )
     print(f"    garbage collections while it ran: {collections}")
     print("  per stage:")
+    took = {}
     for name, run in stages.items():
         count, elapsed = rate(run, args.seconds / 2, args.repeat)
-        print(f"    {name:<45} {elapsed / count * 1e6:8.1f} us")
+        took[name] = elapsed / count
+        print(f"    {name:<45} {took[name] * 1e6:8.1f} us")
+    print_floor(body, took["map (maps/850.toml)"] + took["write interchange"], args)
 
     found = pyx12_reader()
     if isinstance(found, str):
