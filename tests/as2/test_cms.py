@@ -26,10 +26,18 @@ from b2b.errors import AS2AuthenticationFailed, AS2DecryptionFailed, AS2Malforme
 from tests.as2.conftest import X12
 
 
-def test_asn1crypto_reads_our_compressed_data() -> None:
-    parsed = cms.ContentInfo.load(compressed_data.compress(X12))
+@pytest.mark.parametrize("level", range(10))
+def test_asn1crypto_reads_our_compressed_data(level: int) -> None:
+    # At each zlib level: 1-9 deflate with ISA-L, whose stream Python's zlib inflates here.
+    parsed = cms.ContentInfo.load(compressed_data.compress(X12, level=level))
     assert parsed["content_type"].native == "compressed_data"
     assert parsed["content"].decompressed == X12
+
+
+@pytest.mark.parametrize("level", [-1, 10])
+def test_a_level_zlib_does_not_have_is_refused(level: int) -> None:
+    with pytest.raises(ValueError, match="not 0 to 9"):
+        compressed_data.compress(X12, level=level)
 
 
 def test_we_read_asn1crypto_compressed_data() -> None:
