@@ -53,8 +53,7 @@ class _Form:
     def values(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         found = dict(self.fixed)
         for name, process in self.given:
-            value = params[name]
-            found[name] = value if process is None or value is None else process(value)
+            found[name] = _processed(params[name], process)
         return tuple([found[n] for n in self.names]) if self.positional else found
 
 
@@ -63,8 +62,8 @@ class Prepared:
 
     def __init__(self, statement: ClauseElement | Mapping[str, ClauseElement]) -> None:
         self._statements = statement
-        self._forms: dict[tuple[str, tuple[str, ...]], _Form] = {}  # two threads may both
-        # compile a missing form: the same one, so either may stay
+        # Two threads may compile a missing form at once: they make the same, either may stay.
+        self._forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row it returns (None if none), as `execute().scalar()`."""
@@ -98,41 +97,55 @@ class Prepared:
         assert isinstance(compiled, SQLCompiler)
         if compiled.escaped_bind_names:
             raise TypeError(f"Prepared cannot run {compiled.string!r}: it needs SQLAlchemy")
-        sql, fixed = compiled.string, {}
-        literals = {compiled.bind_names[b] for b in compiled.literal_execute_params}
-        defaults = {c.key: c.default for c in compiled.insert_prefetch}
-        for bind, name in compiled.bind_names.items():
-            processor = _processor(bind.type, dialect)
-            if name in literals:
-                literal = compiled.render_literal_value(bind.effective_value, bind.type)
-                sql = sql.replace(f"__[POSTCOMPILE_{name}]", literal)
-            elif name in defaults:
-                default = defaults[name]
-                if not isinstance(default, ScalarElementColumnDefault):
-                    raise TypeError(f"Prepared cannot fill the default of {name!r}")
-                fixed[name] = _processed(default.arg, processor)
-            elif name not in names:
-                if bind.required:
-                    raise TypeError(f"Prepared: no value for {name!r}")
-                fixed[name] = _processed(bind.effective_value, processor)
+        sql, literals = _with_literals(compiled)
         order = compiled.positiontup if compiled.positional else compiled.bind_names.values()
         columns = list(getattr(statement, "exported_columns", ()))
+        result = columns[0].type.dialect_impl(dialect) if columns else None
         return _Form(
             sql=sql,
             positional=compiled.positional,
             names=tuple([n for n in order or () if n not in literals]),
             given=tuple([(n, _processor(compiled.binds[n].type, dialect)) for n in names]),
-            fixed=fixed,
+            fixed=_fixed(compiled, dialect, {*names, *literals}),
             returns=bool(columns),
-            result=columns[0].type.dialect_impl(dialect).result_processor(dialect, None)
-            if columns
-            else None,
+            result=result.result_processor(dialect, None) if result is not None else None,
         )
 
     def _statement(self, dialect: Dialect) -> ClauseElement:
         if isinstance(self._statements, ClauseElement):
             return self._statements
         return self._statements[dialect.name]
+
+
+def _with_literals(compiled: SQLCompiler) -> tuple[str, set[str]]:
+    """The SQL with the literals SQLAlchemy renders at each execution rendered once; their names."""
+    sql, names = compiled.string, set()
+    for bind in compiled.literal_execute_params:
+        name = compiled.bind_names[bind]
+        literal = compiled.render_literal_value(bind.effective_value, bind.type)
+        sql = sql.replace(f"__[POSTCOMPILE_{name}]", literal)
+        names.add(name)
+    return sql, names
+
+
+def _fixed(compiled: SQLCompiler, dialect: Dialect, skip: set[str]) -> dict[str, Any]:
+    """The processed values of the parameters not in `skip`: bound values, column defaults."""
+    defaults = {c.key: c.default for c in compiled.insert_prefetch}
+    fixed = {}
+    for bind, name in compiled.bind_names.items():
+        if name in skip:
+            continue
+        if name in defaults:
+            default = defaults[name]
+            if not isinstance(default, ScalarElementColumnDefault):
+                raise TypeError(f"Prepared cannot fill the default of {name!r}")
+            value = default.arg
+        elif bind.required:
+            raise TypeError(f"Prepared: no value for {name!r}")
+        else:
+            value = bind.effective_value
+        fixed[name] = _processed(value, _processor(bind.type, dialect))
+    return fixed
 
 
 def _processor(type_: Any, dialect: Dialect) -> Processor:
