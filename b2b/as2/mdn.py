@@ -110,11 +110,13 @@ def build_mdn(
         envelope = original
     disposition = _disposition(error, warning)
     text = text or _text(envelope, error)
-    report = _report(envelope, disposition, reporting_ua, text, received_mic)
+    content_type, body = _report(envelope, disposition, reporting_ua, text, received_mic)
     request, signed = envelope.mdn_request, False
     if request is not None and request.signed and ours is not None:
         digest, name = _signing_digest(received, mic_name, request)
-        report = _sign(report, ours, digest, name, signature_scheme)
+        content_type, body = _sign(
+            content_type, body, ours=ours, digest=digest, name=name, scheme=signature_scheme
+        )
         signed = True
     headers = [
         ("AS2-Version", AS2_VERSION),
@@ -126,9 +128,8 @@ def build_mdn(
     ]
     if now is not None:
         headers.append(("Date", mime.rfc5322_date(now)))
-    return BuiltMdn(
-        mdn_message_id, (*headers, *report.headers.pairs()), bytes(report.body), disposition, signed
-    )
+    headers.append(("Content-Type", content_type))
+    return BuiltMdn(mdn_message_id, tuple(headers), body, disposition, signed)
 
 
 def _disposition(error: AS2Error | None, warning: str | None) -> str:
@@ -157,7 +158,8 @@ def _report(
     reporting_ua: str,
     text: str,
     received_mic: str | None,
-) -> mime.Entity:
+) -> tuple[str, bytes]:
+    """The multipart/report: its Content-Type and its body."""
     fields = [
         ("Reporting-UA", reporting_ua),
         ("Original-Recipient", f"rfc822; {envelope.as2_to}"),
@@ -171,9 +173,7 @@ def _report(
     parts = [_TEXT_HEAD + text.encode("ascii", "replace"), _NOTIFICATION_HEAD + notification]
     boundary = mime.make_boundary(*parts)
     content_type = f'{_REPORT}; report-type=disposition-notification; boundary="{boundary}"'
-    return mime.Entity(
-        mime.Headers([("Content-Type", content_type)]), mime.multipart(parts, boundary)
-    )
+    return content_type, mime.multipart(parts, boundary)
 
 
 def _mic_name(received: ReceivedMessage) -> str:
@@ -199,27 +199,27 @@ def _signing_digest(
 
 
 def _sign(
-    report: mime.Entity,
+    content_type: str,
+    body: bytes,
+    *,
     ours: LocalIdentity,
     digest: Digest,
     name: str | None,
     scheme: SignatureScheme,
-) -> mime.Entity:
-    entity = mime.build_entity(report.headers.pairs(), bytes(report.body))
+) -> tuple[str, bytes]:
+    """The report (`content_type`, `body`) as multipart/signed: its Content-Type and body."""
+    entity = mime.build_entity([("Content-Type", content_type)], body)
+    entity_digest = digest.digest_of(entity)
     signature = signed_data.sign(
-        digest.digest_of(entity),
-        digest=digest,
-        scheme=scheme,
-        signer=ours.signing_key,
+        entity_digest, digest=digest, scheme=scheme, signer=ours.signing_key
     )
     signature_part = _SIGNATURE_HEAD + mime.base64_lines(signature)
-    boundary = mime.make_boundary(entity)
+    boundary = mime.make_boundary(entity, digest=entity_digest)
     content_type = (
         'multipart/signed; protocol="application/pkcs7-signature"; '
         f'micalg={name or digest.micalg}; boundary="{boundary}"'
     )
-    body = mime.multipart([entity, signature_part], boundary)
-    return mime.Entity(mime.Headers([("Content-Type", content_type)]), body)
+    return content_type, mime.multipart([entity, signature_part], boundary)
 
 
 # ------------------------------------------------------------------------------------- parse

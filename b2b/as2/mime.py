@@ -329,9 +329,13 @@ def multipart_chunks(parts: Iterable[list[bytes]], boundary: str) -> list[bytes]
     return chunks
 
 
-def make_boundary(*parts: bytes) -> str:
-    """A boundary derived from the parts it will separate (deterministic; checked unique)."""
-    return _boundary(parts, contiguous=False)
+def make_boundary(*parts: bytes, digest: bytes | None = None) -> str:
+    """A boundary derived from the parts it will separate (deterministic; checked unique).
+
+    `digest`: a digest of the parts the caller computed already; the boundary is derived from
+    it rather than from a hash of the parts made here.
+    """
+    return _boundary(parts, contiguous=False, digest=digest)
 
 
 def make_boundary_for(chunks: Sequence[bytes]) -> str:
@@ -339,13 +343,15 @@ def make_boundary_for(chunks: Sequence[bytes]) -> str:
     return _boundary(chunks, contiguous=True)
 
 
-def _boundary(chunks: Sequence[bytes], *, contiguous: bool) -> str:
-    hasher = hashlib.sha1(usedforsecurity=False)
-    for chunk in chunks:
-        hasher.update(chunk)
-    digest = hasher.hexdigest()
+def _boundary(chunks: Sequence[bytes], *, contiguous: bool, digest: bytes | None = None) -> str:
+    if digest is None:
+        hasher = hashlib.sha1(usedforsecurity=False)
+        for chunk in chunks:
+            hasher.update(chunk)
+        digest = hasher.digest()
+    seed = digest.hex()
     for start in range(0, 8):
-        boundary = f"----=_b2b_{digest[start : start + 32]}".encode()
+        boundary = f"----=_b2b_{seed[start : start + 32]}".encode()
         if not any(boundary in chunk for chunk in chunks) and not (
             contiguous and _straddles(chunks, boundary)
         ):

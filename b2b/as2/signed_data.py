@@ -74,8 +74,8 @@ def sign(
         signature_algorithm,
         asn1.octet_string(signature),
     )
-    signed_data = asn1.wrap(asn1.SEQUENCE, [signed_data_prefix, asn1.tlv(asn1.SET, signer_info)])
-    return b"".join(asn1.wrap(asn1.SEQUENCE, [ID_SIGNED_DATA, *asn1.wrap(0xA0, signed_data)]))
+    signed_data = asn1.sequence(signed_data_prefix, asn1.tlv(asn1.SET, signer_info))
+    return asn1.sequence(ID_SIGNED_DATA, asn1.explicit(0, signed_data))
 
 
 @functools.lru_cache(maxsize=64)
