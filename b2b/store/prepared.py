@@ -3,7 +3,7 @@
 `Connection.execute` costs about 45 us of Python a statement (cache key, execution context,
 parameter processing, result object); the driver's cursor runs the same SQL in about 13. A
 received cXML order is four statements and an AS2 message two, so for those few statements
-`Prepared` compiles the Core statement once per dialect and set of parameter names, and runs it
+`Prepared` compiles the Core statement once per driver and set of parameter names, and runs it
 on the DB-API cursor of the caller's connection, inside its transaction:
 
 - the SQL is SQLAlchemy's own compiled text, with the literals it renders at execution time
@@ -63,12 +63,12 @@ class Prepared:
     def __init__(self, statement: ClauseElement | Mapping[str, ClauseElement]) -> None:
         self._statements = statement
         # Two threads may compile a missing form at once: they make the same, either may stay.
-        self._forms: dict[tuple[str, tuple[str, ...]], _Form] = {}
+        self._forms: dict[tuple[type[Dialect], tuple[str, ...]], _Form] = {}
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row it returns (None if none), as `execute().scalar()`."""
         dialect = conn.dialect
-        key = (dialect.name, tuple(params))
+        key = (type(dialect), tuple(params))  # the driver's class: its paramstyle, its SQL
         form = self._forms.get(key)
         if form is None:
             form = self._forms[key] = self._compile(dialect, key[1])
