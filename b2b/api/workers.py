@@ -118,12 +118,15 @@ def serve_dealt(config: uvicorn.Config, *, workers: int) -> None:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = [_start(config) for _ in range(workers)]
     turns = itertools.cycle(range(workers))
+    watched = time.monotonic()
     try:
         while not stopping.is_set():
             conn = _accept(listener)
-            _restart_dead(config, started)
             if conn is not None:
-                _deal(conn, started, turns)
+                _deal(conn, started, turns)  # a dead worker's pair refuses it: the next takes it
+            if time.monotonic() - watched >= WATCH_SECONDS:
+                _restart_dead(config, started)
+                watched = time.monotonic()
     finally:
         listener.close()
         for each in started:

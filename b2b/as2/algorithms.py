@@ -150,7 +150,7 @@ _PREHASHED = {digest: Prehashed(algorithm) for digest, algorithm in _HASHES.item
 # keyed by the member's value: Enum.__hash__ is a Python-level call, str hashes are cached
 _CONSTRUCTORS_BY_VALUE = {digest.value: build for digest, build in _CONSTRUCTORS.items()}
 _PREHASHED_BY_VALUE = {digest.value: prehashed for digest, prehashed in _PREHASHED.items()}
-_MICALG_BY_VALUE = {"sha1": "sha-1", "sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
+_MICALG_BY_VALUE = {digest.value: f"sha-{digest.value[3:]}" for digest in Digest}  # "sha-256"
 _KEY_SIZE_BY_VALUE = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32, "tripledes_cbc": 24}
 _DIGEST_OIDS = {
     Digest.SHA1: asn1.oid("1.3.14.3.2.26"),
