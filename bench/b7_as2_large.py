@@ -210,7 +210,9 @@ def _gateway_values(workdir: Path, name: str) -> dict[str, Any]:
 
 
 def role_serve(workdir: Path, port: int) -> None:
-    """The demo partner gateway (it receives), served by uvicorn until killed."""
+    """The demo partner gateway (it receives), served by uvicorn until killed. Its worker is not
+    embedded: reading the 100 MB of 850s it receives is the inbound stage, not the AS2 receive
+    measured here, and a graceful stop would wait the minute that takes."""
     import uvicorn
 
     from b2b.api.app import create_app
@@ -221,6 +223,7 @@ def role_serve(workdir: Path, port: int) -> None:
         "as2_id": "B2B-DEMO-PARTNER",
         "as2_keys": ("demo/demo-partner.pem",),
         "public_url": f"http://127.0.0.1:{port}",
+        "embedded_worker": False,
     }
     app = create_app(load_settings(**values))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -256,3 +256,18 @@ def test_damaged_interchanges_never_raise_and_agree_with_the_strict_reader(
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     for checked in check_interchanges(data):
         assert checked.result.status is not A or checked.interchange is not None
+
+
+def test_each_fault_is_reported_on_its_own_group_and_set_only() -> None:
+    data = written(transactions=2).decode()
+    group = data[data.index("GS*") : data.index("IEA*")]
+    second = group.replace("*55*X*", "*56*X*").replace("GE*2*55", "GE*2*56")
+    data = data.replace(group, group + second).replace("IEA*1*", "IEA*2*")
+    data = data.replace("SE*4*0002~\nGE*2*56", "SE*5*0009~\nGE*2*56")  # group 2, set 2: 3 and 4
+    data = data.replace("GE*2*55", "GE*3*55")  # group 1 itself: 5 (GE01 is not its count)
+    (checked,) = check_interchanges(data.encode())
+    first, other = checked.result.groups
+    assert (first.control_number, first.codes) == ("55", ("5",))
+    assert [t.codes for t in first.transactions] == [(), ()]
+    assert (other.control_number, other.codes) == ("56", ())
+    assert [t.codes for t in other.transactions] == [(), ("3", "4")]
