@@ -59,6 +59,7 @@ CORPUS_FOLDERS = ("EDI.Net", "node-x12", "staedi", "EdiEngine", "X12Parser", "bo
                   "bootstrap-archived")  # fmt: skip
 NOW = dt.datetime(2026, 11, 28, 12, 0)
 TARGET = 300_000
+ENVELOPE = Envelope(sender_id="ACMESUPPLY", receiver_id="HARBORVIEW", segment_suffix="\r\n")
 
 
 def _order(number: int, lines: int) -> tuple[Segment, ...]:
@@ -124,7 +125,6 @@ def _invoice(number: int, lines: int) -> tuple[Segment, ...]:
 def generated_file(interchanges: int = 40) -> bytes:
     """Interchanges of 850s, 856s and 810s, as one partner's inbound file."""
     kinds = (("850", "PO", _order), ("856", "SH", _ship_notice), ("810", "IN", _invoice))
-    envelope = Envelope(sender_id="ACMESUPPLY", receiver_id="HARBORVIEW", segment_suffix="\r\n")
     parts = []
     for n in range(interchanges):
         set_id, functional_id, build = kinds[n % 3]
@@ -134,7 +134,7 @@ def generated_file(interchanges: int = 40) -> bytes:
             for i in range(3 + n % 4)
         ]
         parts.append(
-            write_interchange(txs, envelope, control_number=n + 1, version=version, now=NOW).data
+            write_interchange(txs, ENVELOPE, control_number=n + 1, version=version, now=NOW).data
         )
     return b"".join(parts)
 
@@ -142,9 +142,8 @@ def generated_file(interchanges: int = 40) -> bytes:
 def one_interchange(sets: int, *, wrong_counts: bool) -> bytes:
     """One interchange of `sets` 850s; with `wrong_counts`, every SE01 one too high (a fault,
     AK5 code 4, in each set: the file a partner's broken translator sends)."""
-    envelope = Envelope(sender_id="ACMESUPPLY", receiver_id="HARBORVIEW", segment_suffix="\r\n")
     txs = [Transaction("850", "PO", "005010", _order(n, 5 + n % 20)) for n in range(sets)]
-    data = write_interchange(txs, envelope, control_number=1, version="005010", now=NOW).data
+    data = write_interchange(txs, ENVELOPE, control_number=1, version="005010", now=NOW).data
     if not wrong_counts:
         return data
     return re.sub(rb"\nSE\*(\d+)\*", lambda m: b"\nSE*%d*" % (int(m[1]) + 1), data)

@@ -15,12 +15,11 @@ import json
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore
 from b2b.store.db import transaction
 from b2b.store.inbound import Arrival, keep_inbound_file
-from b2b.store.prepared import Prepared
+from b2b.store.prepared import insert_new
 from b2b.store.queue import add_event, check_lease, finish_attempt, start_ack_clock
 from b2b.store.schema import as2_inbound, as2_outbound, messages
 from b2b.store.states import MessageState
@@ -301,16 +300,10 @@ def _keep_payload(conn: Connection, inbound: Inbound) -> None:
 
 
 # Each received message runs it: built once, run on the driver's cursor (b2b.store.prepared).
-_INSERT_INBOUND = Prepared(
-    {
-        dialect.dialect.name: dialect.insert(as2_inbound)
-        .on_conflict_do_nothing(
-            index_elements=["as2_from", "as2_message_id"],
-            index_where=as2_inbound.c.status == "processed",
-        )
-        .returning(as2_inbound.c.id)
-        for dialect in (postgresql, sqlite)
-    }
+_INSERT_INBOUND = insert_new(
+    as2_inbound,
+    unique=["as2_from", "as2_message_id"],
+    where=as2_inbound.c.status == "processed",
 )
 
 

@@ -19,11 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.store.blobs import BlobStore, Data
 from b2b.store.db import transaction, utc
-from b2b.store.prepared import Prepared
+from b2b.store.prepared import insert_new
 from b2b.store.queue import Built, add_event, check_lease, next_control_number
 from b2b.store.schema import (
     business_documents,
@@ -77,15 +76,8 @@ def keep_inbound_file(
 
 
 # Each received file runs it: built once, run on the driver's cursor (b2b.store.prepared).
-_INSERT_FILE = Prepared(
-    {
-        dialect.dialect.name: dialect.insert(inbound_files)
-        .on_conflict_do_nothing(
-            index_elements=["partner_id", "origin", "origin_ref", "size", "sha256"]
-        )
-        .returning(inbound_files.c.id)  # rowcount is not reliable here on psycopg
-        for dialect in (postgresql, sqlite)
-    }
+_INSERT_FILE = insert_new(
+    inbound_files, unique=["partner_id", "origin", "origin_ref", "size", "sha256"]
 )
 
 

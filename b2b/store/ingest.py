@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from b2b.documents import OrderType, ReceivedOrder
 from b2b.store.batch import BatchWriter
 from b2b.store.db import transaction
-from b2b.store.prepared import Prepared
+from b2b.store.prepared import Prepared, insert_new
 from b2b.store.queue import add_event
 from b2b.store.schema import documents, messages, rejections
 from b2b.store.states import MessageState
@@ -148,14 +147,7 @@ def _change_seen(conn: Connection, item: Acceptance) -> Accepted | None:
 
 
 # Each stored order runs these: built once, run on the driver's cursor (b2b.store.prepared).
-_INSERT_DOCUMENT = Prepared(
-    {
-        dialect.dialect.name: dialect.insert(documents)
-        .on_conflict_do_nothing(index_elements=["source_format", "document_key"])
-        .returning(documents.c.id)
-        for dialect in (postgresql, sqlite)
-    }
-)
+_INSERT_DOCUMENT = insert_new(documents, unique=["source_format", "document_key"])
 _INSERT_MESSAGE = Prepared(insert(messages).returning(messages.c.id))
 _LATEST_VERSION = Prepared(
     select(func.max(documents.c.po_version)).where(

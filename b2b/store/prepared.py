@@ -26,14 +26,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement, Insert
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-__all__ = ["Prepared"]
+__all__ = ["Prepared", "insert_new"]
 
 Processor = Callable[[Any], Any] | None
 
@@ -115,6 +116,22 @@ class Prepared:
         if isinstance(self._statements, ClauseElement):
             return self._statements
         return self._statements[dialect.name]
+
+
+def insert_new(
+    table: Table, *, unique: list[str], where: ColumnElement[bool] | None = None
+) -> Prepared:
+    """Insert a row and return its id, or None when a row with the same `unique` columns is
+    there already (under `where`, for a partial unique index): PostgreSQL's and SQLite's
+    ON CONFLICT DO NOTHING, whose RETURNING is reliable where psycopg's rowcount is not."""
+    return Prepared(
+        {
+            dialect.dialect.name: dialect.insert(table)
+            .on_conflict_do_nothing(index_elements=unique, index_where=where)
+            .returning(table.c.id)
+            for dialect in (postgresql, sqlite)
+        }
+    )
 
 
 def _with_literals(compiled: SQLCompiler) -> tuple[str, set[str]]:
